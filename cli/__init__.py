@@ -1,0 +1,1 @@
+"""The ``commissioner`` command line: a thin edge over the services."""

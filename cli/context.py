@@ -1,0 +1,73 @@
+"""What every command shares: the operator's name, one unit of work, and how errors are shown."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from models.db import unit_of_work
+from services.clients import ClientRef
+from services.errors import UserError
+
+log = logging.getLogger("commissioner.cli")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def default_operator() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def operator() -> str:
+    """The operator name given to the top-level command (--operator)."""
+    ctx = click.get_current_context()
+    return str(ctx.find_root().params.get("operator") or default_operator())
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    with unit_of_work() as s:
+        yield s
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+class CommissionerGroup(click.Group):
+    """The root group: errors become one line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            fail(str(exc))
+        except (OperationalError, ProgrammingError) as exc:
+            log.debug("database error", exc_info=True)
+            text = str(exc.orig) if exc.orig is not None else str(exc)
+            if "no such table" in text or "does not exist" in text:
+                fail("the database has no schema yet: run `commissioner db upgrade` first")
+            fail(f"database error: {type(exc.orig).__name__}: {text.splitlines()[0]}")
+        return None
+
+
+def client_ref_options(func: F) -> F:
+    """--area and --port, to pick one account of a client code that has several."""
+    func = click.option("--port", default=None, help="Port ID, when the code has several.")(func)
+    return click.option("--area", type=int, default=None, help="Area, when the code has several.")(func)
+
+
+def client_ref(code: str, area: int | None, port: str | None) -> ClientRef:
+    return ClientRef(code=code, area=area, port=port)

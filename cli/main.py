@@ -1,0 +1,162 @@
+"""``commissioner``: set up the database, configure, commission clients, run the simulator or the demo."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+import migrations
+from cli import clients as client_commands
+from cli.context import CommissionerGroup, client_ref, client_ref_options, default_operator, operator, session
+from config import get_settings
+from models import SignalSource
+from services import clients, communicator_types, executions, settings, signals
+from services.seed import seed as seed_jasper
+from worker.logs import configure_logging
+
+
+@click.group(cls=CommissionerGroup)
+@click.option("--operator", default=None, help=f"Who is acting, for the logs (default {default_operator()}).")
+def cli(operator: str | None) -> None:
+    """Commissioner: switch alarm-panel SIMs on and off as clients are commissioned."""
+    configure_logging(get_settings().log_level)
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version."""
+    migrations.upgrade()
+    click.echo("database is up to date")
+
+
+@db.command("check")
+def db_check() -> None:
+    """Fail if the models and the migrations disagree."""
+    migrations.check()
+    click.echo("models and migrations agree")
+
+
+@cli.command()
+def seed() -> None:
+    """Create the Jasper setup (System Events template, plans, Jasper user and task); idempotent."""
+    with session() as s:
+        seed_jasper(s, operator())
+    click.echo("Jasper setup is in place")
+
+
+@cli.group("communicator-type")
+def communicator_type() -> None:
+    """Carrier accounts."""
+
+
+@communicator_type.command("add")
+@click.argument("name")
+@click.option("--server-address", required=True, help="API base, e.g. https://restapi1.jasper.com/rws/api/v1")
+@click.option("--user-name", required=True)
+@click.option("--kind", default="jasper", show_default=True)
+def communicator_type_add(name: str, server_address: str, user_name: str, kind: str) -> None:
+    """Add a communicator type; the API key is read from standard input (never from the command line)."""
+    api_key = _read_secret("API key")
+    with session() as s:
+        comm = communicator_types.add(s, name, server_address, user_name, api_key, operator(), kind)
+        click.echo(f"communicator type {comm.name} added")
+
+
+def _read_secret(what: str) -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt(what, hide_input=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@cli.command("signal")
+@click.argument("code")
+@click.argument("type_no", type=int)
+@click.option("--zone", type=int, default=0, help="Zone or user number.")
+@click.option("--memo", default="")
+@client_ref_options
+def signal(code: str, type_no: int, zone: int, memo: str, area: int | None, port: str | None) -> None:
+    """Log any signal on a client through the pipeline, as other systems send them."""
+    with session() as s:
+        client = clients.find(s, client_ref(code, area, port))
+        logged = signals.log_signal(
+            s, client, type_no, zone=zone, memo=memo, source=SignalSource.MANUAL, operator=operator()
+        )
+        click.echo(f"signal {logged.id} logged on {client.label}: {logged.description}")
+
+
+@cli.group("settings")
+def settings_group() -> None:
+    """System-wide settings."""
+
+
+@settings_group.command("show")
+def settings_show() -> None:
+    """Show every system-wide setting."""
+    with session() as s:
+        for name, value in settings.all_settings(s).items():
+            click.echo(f"{name} = {value!r}  # {settings.SPECS[name].label}")
+
+
+@settings_group.command("set")
+@click.argument("name")
+@click.argument("value")
+def settings_set(name: str, value: str) -> None:
+    """Change a system-wide setting."""
+    with session() as s:
+        stored = settings.set_value(s, name, value, operator())
+    click.echo(f"{name} = {stored!r}")
+
+
+@cli.group("execution")
+def execution() -> None:
+    """Task executions."""
+
+
+@execution.command("retry")
+@click.argument("execution_id", type=int)
+def execution_retry(execution_id: int) -> None:
+    """Retry a failed task execution (as a new execution for the same target)."""
+    with session() as s:
+        new = executions.retry(s, execution_id, operator())
+    click.echo(f"execution {execution_id} retried as execution {new.id}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), required=True)
+@click.option("--user-name", required=True)
+@click.option("--api-key", required=True, help="The key clients must present (a simulator's, not a real one).")
+@click.option("--sims", "sims_file", type=click.Path(exists=True, dir_okay=False), help="JSON list of SIMs.")
+@click.option("--strict", is_flag=True, help="Answer 'invalid ICCID' for SIMs it was not given.")
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0)
+@click.option("--fail-rate", type=click.FloatRange(0, 1), default=0.0, help="Fraction of calls answered 500.")
+@click.option("--timeout-rate", type=click.FloatRange(0, 1), default=0.0, help="Fraction of calls that hang.")
+@click.option("--rate-limit", type=click.FloatRange(min=0), default=0.0, help="Calls per second per account (0: none).")
+@click.option("--apply-delay-ms", type=click.FloatRange(min=0), default=0.0, help="Status changes show only after this.")
+def simulator(**options: object) -> None:
+    """Run a Cisco IoT Control Center simulator (REST API under /rws/api/v1)."""
+    from cli.simulator import run_simulator
+
+    run_simulator(**options)  # type: ignore[arg-type]
+
+
+@cli.command()
+@click.option("--keep", is_flag=True, help="Leave the simulator and worker running after the demo.")
+def demo(keep: bool) -> None:
+    """Commission and decommission a demo client end to end on the embedded default."""
+    from cli.demo import run_demo
+
+    run_demo(keep=keep)
+
+
+cli.add_command(client_commands.client)
+
+
+def main() -> None:
+    cli(prog_name="commissioner")

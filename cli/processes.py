@@ -1,0 +1,77 @@
+"""Start and stop Commissioner's own processes (simulator, worker) for the demo and the tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+
+import httpx
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float, what: str, interval_s: float = 0.05) -> None:
+    """Poll ``check`` until it is true; TimeoutError naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(interval_s)
+    raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+def start_simulator(
+    port: int, user_name: str, api_key: str, extra: list[str] | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``commissioner simulator`` and wait until it answers."""
+    args = [sys.executable, "-m", "cli", "simulator", "--port", str(port), "--user-name", user_name, "--api-key", api_key]
+    proc = subprocess.Popen(
+        [*args, *(extra or [])], env=dict(env or os.environ), stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{port}/rws/api/v1/echo/ready"
+
+    def answers() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the simulator exited with code {proc.returncode}")
+        try:
+            return httpx.get(url, auth=(user_name, api_key), timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_until(answers, 30, "the simulator to answer")
+    return proc
+
+
+def start_worker(
+    env: Mapping[str, str] | None = None, concurrency: int = 2, beat: bool = True, extra: list[str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a real Celery worker (with the relay's beat when ``beat``) as a child process."""
+    args = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--loglevel", "WARNING", "-c", str(concurrency)]
+    if beat:
+        args += ["--beat", "--schedule", os.path.join(str((env or os.environ).get("COMMISSIONER_DATA_DIR", "var")), "celerybeat-schedule")]
+    return subprocess.Popen([*args, *(extra or [])], env=dict(env or os.environ), start_new_session=True)
+
+
+def stop(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
+    """Stop a child politely (SIGTERM: a worker finishes its tasks), then its whole group firmly."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(5)

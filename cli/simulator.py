@@ -1,0 +1,39 @@
+"""``commissioner simulator``: the Control Center simulator from the command line."""
+
+from __future__ import annotations
+
+import click
+
+from services.errors import InvalidInput
+from simulator import Faults, SimulatorConfig, serve
+from simulator.state import load_sims
+
+
+def run_simulator(
+    host: str,
+    port: int,
+    user_name: str,
+    api_key: str,
+    sims_file: str | None,
+    strict: bool,
+    latency_ms: float,
+    fail_rate: float,
+    timeout_rate: float,
+    rate_limit: float,
+    apply_delay_ms: float,
+) -> None:
+    """Serve until interrupted."""
+    try:
+        sims = load_sims(sims_file) if sims_file else []
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    faults = Faults(
+        latency_ms=latency_ms,
+        fail_rate=fail_rate,
+        timeout_rate=timeout_rate,
+        rate_limit=rate_limit,
+        apply_delay_ms=apply_delay_ms,
+    )
+    config = SimulatorConfig(user_name=user_name, api_key=api_key, strict=strict, sims=sims, faults=faults)
+    click.echo(f"Control Center simulator on http://{host}:{port}/rws/api/v1 (user {user_name})", err=True)
+    serve(config, host=host, port=port)

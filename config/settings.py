@@ -1,0 +1,81 @@
+"""The one settings object.
+
+Every value comes from a ``COMMISSIONER_*`` environment variable or a ``.env`` file. With nothing set,
+everything runs on the embedded default: a SQLite database and kombu's SQLAlchemy broker on SQLite, both
+under ``data_dir``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="COMMISSIONER_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Path("var")
+    database_url: str = ""  # default: SQLite under data_dir
+    broker_url: str = ""  # default: kombu's SQLAlchemy transport on SQLite under data_dir
+
+    # Fernet keys for API keys at rest, comma separated, newest first (MultiFernet rotation). Unset on
+    # the embedded default: a key file is created under data_dir on first use.
+    encryption_keys: SecretStr | None = None
+
+    # Carrier calls.
+    carrier_timeout_s: float = Field(default=10.0, gt=0)
+    carrier_connect_timeout_s: float = Field(default=5.0, gt=0)
+    # Read-back after an accepted status change: how many reads, how far apart.
+    confirm_attempts: int = Field(default=5, ge=0)
+    confirm_interval_s: float = Field(default=1.0, ge=0)
+
+    # Retries of transient failures, scheduled in the database (never long Celery countdowns).
+    retry_max_attempts: int = Field(default=10, ge=1)
+    retry_base_delay_s: float = Field(default=2.0, gt=0)
+    retry_max_delay_s: float = Field(default=600.0, gt=0)
+
+    # Execution leases and the relay that re-publishes what the broker lost.
+    lease_s: float = Field(default=120.0, gt=0)
+    relay_interval_s: float = Field(default=5.0, gt=0)
+    relay_republish_after_s: float = Field(default=60.0, gt=0)
+    relay_batch: int = Field(default=500, gt=0)
+    # Longest wait handed to Celery as a countdown; longer waits are left to the relay (a countdown
+    # longer than the Redis visibility timeout makes Celery run the task again and again).
+    max_countdown_s: float = Field(default=30.0, ge=0)
+
+    # Redis broker: how long an unacknowledged message waits before redelivery.
+    visibility_timeout_s: int = Field(default=900, gt=0)
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _countdown_below_visibility(self) -> Settings:
+        if self.max_countdown_s * 2 > self.visibility_timeout_s:
+            raise ValueError("max_countdown_s must be at most half of visibility_timeout_s")
+        if self.lease_s >= self.visibility_timeout_s:
+            raise ValueError("lease_s must be shorter than visibility_timeout_s")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'commissioner.db'}"
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.db'}"
+
+    @property
+    def embedded(self) -> bool:
+        """True when the database is SQLite: one host, an embedded broker."""
+        return self.effective_database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once. Tests call ``get_settings.cache_clear()``."""
+    return Settings()

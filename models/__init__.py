@@ -1,0 +1,45 @@
+"""The domain, one model per file. Importing this package registers every table on Base.metadata."""
+
+from models.action_plan import ActionPlan
+from models.addon_device import AddonDevice
+from models.base import Base, utcnow
+from models.client import Client
+from models.communicator_type import CommunicatorType
+from models.dealer import Dealer
+from models.event_type import EventType
+from models.operator_log import OperatorLog
+from models.response_override import ResponseOverride
+from models.response_plan import ResponsePlan
+from models.response_plan_entry import ResponsePlanEntry
+from models.signal import Outcome, Signal, SignalSource
+from models.system_setting import SystemSetting
+from models.task import Task
+from models.task_assignment import TaskAssignment
+from models.task_execution import ACTIVE_STATUSES, ExecutionStatus, TaskExecution
+from models.user import User
+from models.zone import Zone
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "ActionPlan",
+    "AddonDevice",
+    "Base",
+    "Client",
+    "CommunicatorType",
+    "Dealer",
+    "EventType",
+    "ExecutionStatus",
+    "OperatorLog",
+    "Outcome",
+    "ResponseOverride",
+    "ResponsePlan",
+    "ResponsePlanEntry",
+    "Signal",
+    "SignalSource",
+    "SystemSetting",
+    "Task",
+    "TaskAssignment",
+    "TaskExecution",
+    "User",
+    "Zone",
+]

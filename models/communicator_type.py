@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+
+class CommunicatorType(Base):
+    """A carrier account: where its API is and how to log in. The API key is stored encrypted."""
+
+    __tablename__ = "communicator_type"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    server_address: Mapped[str] = mapped_column(String(500))
+    user_name: Mapped[str] = mapped_column(String(200))
+    api_key_encrypted: Mapped[str] = mapped_column(Text)
+
+    def __repr__(self) -> str:  # never the key, not even encrypted
+        return f"CommunicatorType(id={self.id!r}, name={self.name!r}, kind={self.kind!r})"

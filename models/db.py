@@ -1,0 +1,96 @@
+"""Engines and the one session helper.
+
+One engine per process and database URL, created lazily and discarded in a forked child (a pooled
+connection must never be shared across a fork). One session and one transaction per unit of work:
+``unit_of_work()`` commits or rolls back, then runs what was registered with ``after_commit``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import get_settings
+
+log = logging.getLogger(__name__)
+
+_engines: dict[str, Engine] = {}
+_AFTER_COMMIT = "commissioner.after_commit"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling defers BEGIN and cannot take the write lock up front; two
+    # writers then deadlock on lock upgrade and get "database is locked" despite busy_timeout. We issue
+    # BEGIN IMMEDIATE ourselves, so every transaction waits its turn for the one writer slot.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    """A new engine for ``url`` with the settings every Commissioner process uses."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """This process's engine for ``url`` (default: the configured database)."""
+    url = url or get_settings().effective_database_url
+    if url not in _engines:
+        _engines[url] = make_engine(url)
+    return _engines[url]
+
+
+def _forget_engines_in_child() -> None:
+    for engine in _engines.values():
+        engine.dispose(close=False)  # close=False: the parent still owns those sockets
+    _engines.clear()
+
+
+os.register_at_fork(after_in_child=_forget_engines_in_child)
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the unit of work's transaction has committed (never if it rolls back)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@contextmanager
+def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
+    """One session, one transaction: commit on success, roll back on error, then run after-commit work.
+
+    After-commit callbacks (publishing Celery messages) must not fail the unit of work: what they
+    fail to do, the relay does later.
+    """
+    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    with factory() as session:
+        with session.begin():
+            yield session
+        callbacks: list[Callable[[], None]] = session.info.pop(_AFTER_COMMIT, [])
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit callback failed; the relay will retry its work")

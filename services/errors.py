@@ -1,0 +1,20 @@
+"""Errors a user can cause. Edges turn them into a one-line message or a 4xx answer.
+
+Anything else raised from a service is a bug on our side.
+"""
+
+
+class UserError(Exception):
+    """Bad input or a request that cannot be done; the message is shown to the user as it is."""
+
+
+class NotFound(UserError):
+    pass
+
+
+class InvalidInput(UserError):
+    pass
+
+
+class Conflict(UserError):
+    pass

@@ -1,0 +1,360 @@
+"""The life of a task execution: claim under a lease, then succeed, fail, retry later or be superseded.
+
+Celery delivers a message at least once, maybe never (the relay then re-sends it), maybe twice; the
+execution row decides what happens. Each function here is one short transaction's work: no transaction
+is held open while a carrier is called.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from config import get_settings
+from models import (
+    ACTIVE_STATUSES,
+    Client,
+    ExecutionStatus,
+    Outcome,
+    Signal,
+    SignalSource,
+    Task,
+    TaskExecution,
+    utcnow,
+)
+from services import oplog, signals, system_events, task_types
+from services.errors import Conflict, InvalidInput, NotFound
+from worker.enqueue import Message, message_for, publish_after_commit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a worker holds while it acts: primitives only, valid while its lease lasts."""
+
+    execution_id: int
+    lease_token: int
+    attempt: int
+    task_type: str
+    client_id: int
+    options: dict[str, Any]
+    target: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return task_types.get(self.task_type).describe(self.options, self.target)
+
+
+@dataclass(frozen=True)
+class Busy:
+    """An older execution on the same target still holds its lease: try again after ``wait_s``."""
+
+    wait_s: float
+
+
+_OUTCOME_SIGNAL = {
+    ExecutionStatus.SUCCEEDED: (system_events.TASK_SUCCEEDED, Outcome.SUCCEEDED),
+    ExecutionStatus.FAILED: (system_events.TASK_FAILED, Outcome.FAILED),
+    ExecutionStatus.SUPERSEDED: (system_events.TASK_SUPERSEDED, Outcome.SUPERSEDED),
+    ExecutionStatus.UNCONFIRMED: (system_events.TASK_UNCONFIRMED, Outcome.UNCONFIRMED),
+}
+
+
+def _locked(session: Session, execution_id: int) -> TaskExecution | None:
+    return session.get(TaskExecution, execution_id, with_for_update=True, populate_existing=True)
+
+
+def claim(session: Session, execution_id: int, now: datetime | None = None) -> Claim | None:
+    """Take the lease on a due execution; None when there is nothing to do now.
+
+    Nothing to do: it is finished, not yet due, leased by another worker, superseded by a newer
+    execution on its target (recorded here), waiting for an older one on its target (rung again
+    shortly), or out of attempts (failed here).
+    """
+    now = now or utcnow()
+    execution = _locked(session, execution_id)
+    if execution is None or execution.status not in ACTIVE_STATUSES:
+        return None
+    if execution.next_attempt_at > now or (execution.lease_until and execution.lease_until > now):
+        return None
+    task = session.get(Task, execution.task_id)
+    assert task is not None
+    if execution.target_key is not None:
+        ordered = _check_order(session, execution, now)
+        if isinstance(ordered, Busy):
+            _ring_later(session, execution, task.type, ordered.wait_s, now)
+        if ordered is not None:
+            return None
+    settings = get_settings()
+    if execution.attempts >= settings.retry_max_attempts:
+        _finish(session, execution, ExecutionStatus.FAILED, _gave_up(execution), now)
+        return None
+    execution.status = ExecutionStatus.RUNNING
+    execution.attempts += 1
+    execution.lease_token += 1
+    execution.lease_until = now + timedelta(seconds=settings.lease_s)
+    execution.started_at = execution.started_at or now
+    session.flush()
+    return Claim(
+        execution_id=execution.id,
+        lease_token=execution.lease_token,
+        attempt=execution.attempts,
+        task_type=task.type,
+        client_id=execution.client_id,
+        options=dict(execution.options),
+        target=dict(execution.target),
+    )
+
+
+def _gave_up(execution: TaskExecution) -> str:
+    last = execution.last_error or "no error was recorded (the worker may have died)"
+    return f"gave up after {execution.attempts} attempts; last error: {last}"
+
+
+def _check_order(session: Session, execution: TaskExecution, now: datetime) -> Busy | bool | None:
+    """Supersede ``execution`` if a newer one on its target exists; Busy if an older one is running.
+
+    Executions on one target are locked together first, so two workers cannot both decide to go.
+    """
+    same_target = session.scalars(
+        select(TaskExecution)
+        .where(TaskExecution.target_key == execution.target_key, TaskExecution.id != execution.id)
+        .where(or_(TaskExecution.id > execution.id, TaskExecution.status.in_(ACTIVE_STATUSES)))
+        .order_by(TaskExecution.id)
+        .with_for_update()
+    ).all()
+    newer = [e for e in same_target if e.id > execution.id]
+    if newer:
+        text = f"superseded by a later request for the same target (execution {newer[-1].id})"
+        _finish(session, execution, ExecutionStatus.SUPERSEDED, text, now)
+        return True
+    running = [e for e in same_target if e.lease_until is not None and e.lease_until > now]
+    if running:
+        return Busy(wait_s=min(5.0, max(0.5, (running[0].lease_until - now).total_seconds())))
+    return None
+
+
+def _fenced(session: Session, claim: Claim) -> TaskExecution | None:
+    """The execution if ``claim`` still holds it; None if a newer claim or outcome overtook it."""
+    execution = _locked(session, claim.execution_id)
+    if execution is None or execution.lease_token != claim.lease_token:
+        return None
+    if execution.status != ExecutionStatus.RUNNING:
+        return None
+    return execution
+
+
+def complete(
+    session: Session,
+    claim: Claim,
+    status: ExecutionStatus,
+    text: str,
+    *,
+    error_code: str | None = None,
+    task_level: bool = False,
+) -> bool:
+    """Record the outcome of a claimed execution; False if the claim was fenced out (nothing written)."""
+    execution = _fenced(session, claim)
+    if execution is None:
+        log.warning(
+            "execution %s: outcome dropped, lease %s was overtaken",
+            claim.execution_id,
+            claim.lease_token,
+        )
+        return False
+    execution.error_code = error_code
+    _finish(session, execution, status, text, utcnow(), task_level=task_level)
+    return True
+
+
+def _finish(
+    session: Session,
+    execution: TaskExecution,
+    status: ExecutionStatus,
+    text: str,
+    now: datetime,
+    *,
+    task_level: bool = False,
+) -> None:
+    execution.status = status
+    execution.finished_at = now
+    execution.lease_until = None
+    if status != ExecutionStatus.SUCCEEDED:
+        execution.last_error = text
+    session.flush()
+    type_no, outcome = _OUTCOME_SIGNAL[status]
+    task = session.get(Task, execution.task_id)
+    assert task is not None
+    label = task_types.get(task.type).describe(execution.options, execution.target)
+    memo = f"{label}: {text}"
+    accounts = [execution.client_id]
+    if task_level and task.system_account_id and task.system_account_id != execution.client_id:
+        accounts.append(task.system_account_id)
+    for client_id in accounts:
+        _outcome_signal(session, execution, client_id, type_no, outcome, memo)
+
+
+def _outcome_signal(
+    session: Session,
+    execution: TaskExecution,
+    client_id: int,
+    type_no: int,
+    outcome: Outcome,
+    memo: str,
+) -> None:
+    client = session.get(Client, client_id)
+    cause = session.get(Signal, execution.signal_id)
+    assert client is not None and cause is not None
+    signals.log_signal(
+        session,
+        client,
+        type_no,
+        source=SignalSource.AUTO,
+        memo=memo,
+        execution_id=execution.id,
+        outcome=outcome,
+        depth=cause.depth + 1,
+    )
+
+
+def backoff(attempt: int) -> float:
+    """Exponential backoff with full jitter and a floor, in seconds, for the ``attempt``-th failure."""
+    settings = get_settings()
+    ceiling = min(settings.retry_max_delay_s, settings.retry_base_delay_s * 2 ** (attempt - 1))
+    return max(settings.retry_base_delay_s / 2, random.uniform(0, ceiling))
+
+
+def retry_later(
+    session: Session,
+    claim: Claim,
+    error: str,
+    delay_s: float,
+    *,
+    error_code: str | None = None,
+    count_attempt: bool = True,
+) -> bool:
+    """Give the lease back and make the execution due again in ``delay_s``; fails it past the budget."""
+    execution = _fenced(session, claim)
+    if execution is None:
+        return False
+    settings = get_settings()
+    if not count_attempt:
+        execution.attempts -= 1  # the carrier's rate limit is not the execution's fault
+    execution.last_error, execution.error_code = error, error_code
+    if execution.attempts >= settings.retry_max_attempts:
+        _finish(session, execution, ExecutionStatus.FAILED, _gave_up(execution), utcnow())
+        return True
+    now = utcnow()
+    execution.status = ExecutionStatus.PENDING
+    execution.lease_until = None
+    execution.next_attempt_at = now + timedelta(seconds=delay_s)
+    _ring_later(session, execution, claim.task_type, delay_s, now)
+    return True
+
+
+def _ring_later(
+    session: Session, execution: TaskExecution, task_type: str, delay_s: float, now: datetime
+) -> None:
+    # Short waits ride a Celery countdown; long ones wait in the database for the relay, because a
+    # countdown longer than the broker's visibility timeout is delivered again and again.
+    if delay_s <= get_settings().max_countdown_s:
+        execution.published_at = now + timedelta(seconds=delay_s)
+        session.flush()
+        publish_after_commit(session, [message_for(execution, task_type, delay_s)])
+    else:
+        execution.published_at = None
+        session.flush()
+
+
+def due_for_publish(session: Session, now: datetime | None = None) -> list[Message]:
+    """Executions that are due but whose doorbell was lost: mark them published and return messages.
+
+    Due means pending (or running with an expired lease: its worker died) with the next attempt time
+    passed, and not published recently. PostgreSQL skips rows another relay has locked.
+    """
+    now = now or utcnow()
+    settings = get_settings()
+    cutoff = now - timedelta(seconds=settings.relay_republish_after_s)
+    rows = session.execute(
+        select(TaskExecution.id, Task.type)
+        .join(Task, Task.id == TaskExecution.task_id)
+        .where(
+            TaskExecution.status.in_(ACTIVE_STATUSES),
+            TaskExecution.next_attempt_at <= now,
+            or_(TaskExecution.lease_until.is_(None), TaskExecution.lease_until < now),
+            or_(TaskExecution.published_at.is_(None), TaskExecution.published_at < cutoff),
+        )
+        .order_by(TaskExecution.id)
+        .limit(settings.relay_batch)
+        .with_for_update(skip_locked=True, of=TaskExecution)
+    ).all()
+    if not rows:
+        return []
+    session.execute(
+        update(TaskExecution)
+        .where(TaskExecution.id.in_([r.id for r in rows]))
+        .values(published_at=now)
+    )
+    return [
+        (row.id, task_types.get(row.type).celery_task, task_types.get(row.type).queue, 0.0)
+        for row in rows
+    ]
+
+
+def retry(session: Session, execution_id: int, operator: str) -> TaskExecution:
+    """An operator's retry of a finished execution: a new execution for the same target, published.
+
+    Refused when a later request for the same target exists: retrying would undo the later press.
+    """
+    old = session.get(TaskExecution, execution_id)
+    if old is None:
+        raise NotFound(f"no task execution {execution_id}")
+    if old.status in ACTIVE_STATUSES:
+        raise InvalidInput(
+            f"execution {execution_id} is still {old.status.value}: wait for its outcome"
+        )
+    if old.status == ExecutionStatus.SUCCEEDED:
+        raise InvalidInput(f"execution {execution_id} succeeded: there is nothing to retry")
+    if old.target_key is not None:
+        later = session.scalar(
+            select(TaskExecution.id)
+            .where(TaskExecution.target_key == old.target_key, TaskExecution.id > old.id)
+            .order_by(TaskExecution.id.desc())
+            .limit(1)
+        )
+        if later is not None:
+            raise Conflict(
+                f"a later request for the same target exists (execution {later}): retrying "
+                f"execution {execution_id} would undo it"
+            )
+    new = TaskExecution(
+        signal_id=old.signal_id,
+        client_id=old.client_id,
+        task_id=old.task_id,
+        user_id=old.user_id,
+        options=dict(old.options),
+        target_key=old.target_key,
+        target=dict(old.target),
+        published_at=utcnow(),
+    )
+    session.add(new)
+    session.flush()
+    task = session.get(Task, old.task_id)
+    assert task is not None
+    oplog.record(
+        session,
+        operator,
+        "execution.retry",
+        f"retried execution {old.id} as {new.id}",
+        client_id=old.client_id,
+        entity_id=new.id,
+    )
+    publish_after_commit(session, [message_for(new, task.type)])
+    return new

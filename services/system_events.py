@@ -1,0 +1,26 @@
+"""Type numbers of the signals Commissioner raises itself (above 65000: internally generated)."""
+
+from __future__ import annotations
+
+CLIENT_COMMISSIONED = 65516
+CLIENT_DECOMMISSIONED = 65517
+TASK_SUCCEEDED = 65518
+TASK_FAILED = 65519
+TASK_SUPERSEDED = 65520
+TASK_UNCONFIRMED = 65521
+
+DESCRIPTIONS: dict[int, str] = {
+    CLIENT_COMMISSIONED: "Client Commissioned",
+    CLIENT_DECOMMISSIONED: "Client Decommissioned",
+    TASK_SUCCEEDED: "Task Succeeded",
+    TASK_FAILED: "Task Failed",
+    TASK_SUPERSEDED: "Task Superseded",
+    TASK_UNCONFIRMED: "Task Accepted, Not Yet Confirmed",
+}
+
+FIRST_SYSTEM_TYPE_NO = 65000
+
+
+def is_system(type_no: int) -> bool:
+    """Internally generated types run their tasks even for an offline client."""
+    return type_no > FIRST_SYSTEM_TYPE_NO

@@ -1,0 +1,71 @@
+"""The Jasper task type: set the status of each SIM on the client's Jasper add-on devices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import AddonDevice, Client, CommunicatorType
+from services.errors import InvalidInput
+from services.task_types.base import Target
+
+KIND = "jasper"
+COMMAND_STATUS = {"Activate": "ACTIVATED", "Deactivate": "DEACTIVATED"}
+
+
+class JasperTaskType:
+    name = KIND
+    celery_task = "jasper.set_sim_status"
+    queue = "jasper"
+
+    def validate_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        raw = options.get("command_type", options.get("Command Type"))
+        for command in COMMAND_STATUS:
+            if isinstance(raw, str) and raw.strip().lower() == command.lower():
+                return {"command_type": command}
+        raise InvalidInput(
+            f"Jasper task option Command Type must be Activate or Deactivate, not {raw!r}"
+        )
+
+    def expand(self, session: Session, client: Client, options: Mapping[str, Any]) -> list[Target]:
+        owners = [client.id] + ([client.base_client_id] if client.base_client_id else [])
+        rows = session.execute(
+            select(AddonDevice, CommunicatorType)
+            .join(CommunicatorType, AddonDevice.communicator_type_id == CommunicatorType.id)
+            .where(AddonDevice.client_id.in_(owners), CommunicatorType.kind == KIND)
+            .order_by(AddonDevice.client_id != client.id, AddonDevice.id)
+        ).all()
+        if not rows:
+            return [
+                Target(
+                    None,
+                    error=f"client {client.label} has no add-on device with a Jasper "
+                    "communicator type: nothing to switch",
+                )
+            ]
+        return [_target(device, comm) for device, comm in rows]
+
+    def describe(self, options: Mapping[str, Any], target: Mapping[str, Any]) -> str:
+        command = options.get("command_type", "?")
+        iccid = target.get("iccid")
+        return f"Jasper {command} SIM {iccid}" if iccid else f"Jasper {command}"
+
+
+def _target(device: AddonDevice, comm: CommunicatorType) -> Target:
+    data = {"addon_device_id": device.id, "communicator_type_id": comm.id}
+    if not device.device_ref_no:
+        return Target(
+            None,
+            data,
+            error=f"add-on device {device.id} (communicator type {comm.name}) has no Device Ref "
+            "No: enter the SIM's ICCID before commissioning",
+        )
+    return Target(f"sim:{device.device_ref_no}", {**data, "iccid": device.device_ref_no})
+
+
+def wanted_status(options: Mapping[str, Any]) -> str:
+    """The SIM status a Jasper execution's options ask for."""
+    return COMMAND_STATUS[options["command_type"]]

@@ -1,0 +1,71 @@
+"""The Celery app (``celery -A worker worker``; ``celery -A worker beat`` runs the relay's schedule).
+
+Settings follow shared/reference/reliability-notes.md section 1.10: late acknowledgement, requeue when
+a pool child dies, one message prefetched per process, socket timeouts so a publish never hangs, and
+reconnecting for ever. None of that is relied on for correctness: the execution rows are the queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+
+from config import get_settings
+from worker.logs import configure_logging
+
+
+def _transport_options(broker_url: str, visibility_timeout: int) -> dict[str, Any]:
+    if broker_url.startswith(("redis", "rediss")):
+        return {
+            "visibility_timeout": visibility_timeout,
+            "socket_timeout": 5,
+            "socket_connect_timeout": 5,
+            "retry_on_timeout": True,
+            # Sweep unacknowledged messages of dead workers every 10 s instead of every ~100 s.
+            "unacked_restore_throttle": 1,
+        }
+    # kombu's SQLAlchemy transport polls its table; poll often enough for a snappy demo.
+    return {"polling_interval": 0.2}
+
+
+def make_app() -> Celery:
+    settings = get_settings()
+    broker = settings.effective_broker_url
+    if broker.startswith("sqla+sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = Celery("commissioner", include=["worker.tasks.jasper", "worker.tasks.relay"])
+    app.conf.update(
+        broker_url=broker,
+        broker_transport_options=_transport_options(broker, settings.visibility_timeout_s),
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        task_serializer="json",
+        accept_content=["json"],
+        result_backend=None,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # A task must end before its lease does, and long before the visibility timeout.
+        task_time_limit=int(settings.lease_s * 0.9),
+        task_soft_time_limit=int(settings.lease_s * 0.8),
+        task_queues=[Queue("commissioner"), Queue("jasper")],
+        task_default_queue="commissioner",
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "relay": {
+                "task": "relay.sweep",
+                "schedule": settings.relay_interval_s,
+                # A sweep that waited longer than two intervals is stale: the next one will come.
+                "options": {"expires": settings.relay_interval_s * 2},
+            }
+        },
+    )
+    configure_logging(settings.log_level)
+    return app
+
+
+app = make_app()

@@ -1,0 +1,126 @@
+"""Run one task execution: claim it, act outside any transaction, record the outcome under the lease.
+
+Every task type's Celery task is this runner plus a Performer: ``prepare`` reads what the carrier call
+needs inside the claim's transaction, ``perform`` makes the calls. The runner maps carrier exceptions
+to the execution's fate: transient ones are retried later, final ones fail it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
+from models import ExecutionStatus
+from models.db import unit_of_work
+from services import executions
+from services.executions import Claim
+from worker.carriers.errors import (
+    CarrierAuthFailed,
+    CarrierError,
+    CarrierRateLimited,
+    CarrierRejected,
+    CarrierUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+P = TypeVar("P")
+
+
+class TargetError(Exception):
+    """The execution cannot act on its target (device gone, no ICCID ...): a final failure."""
+
+
+class TaskLevelError(Exception):
+    """Every execution of the task would fail the same way (credentials ...): logged on its account too."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """What ``perform`` achieved: SUCCEEDED, or UNCONFIRMED (accepted but not yet seen applied)."""
+
+    status: ExecutionStatus
+    text: str
+
+
+class Performer(Protocol[P]):
+    def prepare(self, session: Session, claim: Claim) -> P: ...
+
+    def perform(self, prepared: P) -> Report: ...
+
+
+def run(execution_id: int, performer: Performer[Any]) -> None:
+    """Claim execution ``execution_id`` and carry it out; a no-op when there is nothing to do."""
+    with unit_of_work() as session:
+        claim = executions.claim(session, execution_id)
+        if claim is None:
+            return
+        prepared, problem = _prepare(session, claim, performer)
+    if problem is not None:
+        _fail(claim, problem)
+        return
+    try:
+        report = performer.perform(prepared)
+    except CarrierError as exc:
+        _carrier_failed(claim, exc)
+        return
+    log.info("execution %s (%s): %s", claim.execution_id, claim.label, report.text)
+    with unit_of_work() as session:
+        executions.complete(session, claim, report.status, report.text)
+
+
+def _prepare(
+    session: Session, claim: Claim, performer: Performer[Any]
+) -> tuple[Any, Exception | None]:
+    error = claim.target.get("error")
+    if error:
+        return None, TargetError(error)
+    try:
+        return performer.prepare(session, claim), None
+    except (TargetError, TaskLevelError) as exc:
+        return None, exc
+
+
+def _fail(claim: Claim, problem: Exception) -> None:
+    task_level = isinstance(problem, TaskLevelError)
+    log.warning("execution %s (%s) failed: %s", claim.execution_id, claim.label, problem)
+    with unit_of_work() as session:
+        executions.complete(
+            session, claim, ExecutionStatus.FAILED, str(problem), task_level=task_level
+        )
+
+
+def _carrier_failed(claim: Claim, exc: CarrierError) -> None:
+    text = f"failed: {exc.message}"
+    if isinstance(exc, CarrierUnavailable):
+        delay = executions.backoff(claim.attempt)
+        if isinstance(exc, CarrierRateLimited) and exc.retry_after:
+            delay = max(delay, exc.retry_after)
+        log.info(
+            "execution %s (%s) attempt %d: %s; retrying in %.1f s",
+            claim.execution_id, claim.label, claim.attempt, exc.message, delay,
+        )
+        with unit_of_work() as session:
+            executions.retry_later(
+                session,
+                claim,
+                text,
+                delay,
+                error_code=exc.error_code,
+                count_attempt=not isinstance(exc, CarrierRateLimited),
+            )
+        return
+    assert isinstance(exc, CarrierRejected)
+    log.warning("execution %s (%s): %s", claim.execution_id, claim.label, exc.message)
+    with unit_of_work() as session:
+        executions.complete(
+            session,
+            claim,
+            ExecutionStatus.FAILED,
+            text,
+            error_code=exc.error_code,
+            task_level=isinstance(exc, CarrierAuthFailed),
+        )

@@ -1,0 +1,23 @@
+"""The relay: publish again what is due but whose Celery message was lost (broker restart, crash)."""
+
+from __future__ import annotations
+
+import logging
+
+from models.db import unit_of_work
+from services import executions
+from worker.celery import app
+from worker.enqueue import publish_after_commit
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name="relay.sweep", acks_late=False, ignore_result=True)
+def sweep() -> int:
+    """Publish every due execution that has no recent doorbell; returns how many."""
+    with unit_of_work() as session:
+        messages = executions.due_for_publish(session)
+        publish_after_commit(session, messages)
+    if messages:
+        log.info("relay published %d due executions", len(messages))
+    return len(messages)
