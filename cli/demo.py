@@ -110,7 +110,10 @@ def _step(name: str, press: object, sim: _SimView, wanted: str) -> None:
 def _outcome_after(signal_id: int) -> str | None:
     with unit_of_work() as session:
         found = session.scalar(
-            select(Signal).where(Signal.id > signal_id, Signal.outcome.is_not(None)).order_by(Signal.id).limit(1)
+            select(Signal)
+            .where(Signal.id > signal_id, Signal.outcome.is_not(None))
+            .order_by(Signal.id)
+            .limit(1)
         )
         return f"{found.outcome.value}: {found.memo}" if found and found.outcome else None
 

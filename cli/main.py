@@ -8,7 +8,14 @@ import click
 
 import migrations
 from cli import clients as client_commands
-from cli.context import CommissionerGroup, client_ref, client_ref_options, default_operator, operator, session
+from cli.context import (
+    CommissionerGroup,
+    client_ref,
+    client_ref_options,
+    default_operator,
+    operator,
+    session,
+)
 from config import get_settings
 from models import SignalSource
 from services import clients, communicator_types, executions, settings, signals
@@ -85,7 +92,13 @@ def signal(code: str, type_no: int, zone: int, memo: str, area: int | None, port
     with session() as s:
         client = clients.find(s, client_ref(code, area, port))
         logged = signals.log_signal(
-            s, client, type_no, zone=zone, memo=memo, source=SignalSource.MANUAL, operator=operator()
+            s,
+            client,
+            type_no,
+            zone=zone,
+            memo=memo,
+            source=SignalSource.MANUAL,
+            operator=operator(),
         )
         click.echo(f"signal {logged.id} logged on {client.label}: {logged.description}")
 
@@ -131,14 +144,26 @@ def execution_retry(execution_id: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), required=True)
 @click.option("--user-name", required=True)
-@click.option("--api-key", required=True, help="The key clients must present (a simulator's, not a real one).")
+@click.option(
+    "--api-key", required=True, help="The key clients must present (a simulator's, not a real one)."
+)
 @click.option("--sims", "sims_file", type=click.Path(exists=True, dir_okay=False), help="JSON list of SIMs.")
 @click.option("--strict", is_flag=True, help="Answer 'invalid ICCID' for SIMs it was not given.")
 @click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0)
 @click.option("--fail-rate", type=click.FloatRange(0, 1), default=0.0, help="Fraction of calls answered 500.")
 @click.option("--timeout-rate", type=click.FloatRange(0, 1), default=0.0, help="Fraction of calls that hang.")
-@click.option("--rate-limit", type=click.FloatRange(min=0), default=0.0, help="Calls per second per account (0: none).")
-@click.option("--apply-delay-ms", type=click.FloatRange(min=0), default=0.0, help="Status changes show only after this.")
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Calls per second per account (0: none).",
+)
+@click.option(
+    "--apply-delay-ms",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Status changes show only after this.",
+)
 def simulator(**options: object) -> None:
     """Run a Cisco IoT Control Center simulator (REST API under /rws/api/v1)."""
     from cli.simulator import run_simulator

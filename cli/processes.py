@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -31,12 +32,30 @@ def wait_until(check: Callable[[], bool], timeout_s: float, what: str, interval_
 
 
 def start_simulator(
-    port: int, user_name: str, api_key: str, extra: list[str] | None = None, env: Mapping[str, str] | None = None
+    port: int,
+    user_name: str,
+    api_key: str,
+    extra: list[str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start ``commissioner simulator`` and wait until it answers."""
-    args = [sys.executable, "-m", "cli", "simulator", "--port", str(port), "--user-name", user_name, "--api-key", api_key]
+    args = [
+        sys.executable,
+        "-m",
+        "cli",
+        "simulator",
+        "--port",
+        str(port),
+        "--user-name",
+        user_name,
+        "--api-key",
+        api_key,
+    ]
     proc = subprocess.Popen(
-        [*args, *(extra or [])], env=dict(env or os.environ), stderr=subprocess.DEVNULL, start_new_session=True
+        [*args, *(extra or [])],
+        env=dict(env or os.environ),
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/rws/api/v1/echo/ready"
 
@@ -53,13 +72,20 @@ def start_simulator(
 
 
 def start_worker(
-    env: Mapping[str, str] | None = None, concurrency: int = 2, beat: bool = True, extra: list[str] | None = None
+    env: Mapping[str, str] | None = None,
+    concurrency: int = 2,
+    beat: bool = True,
+    extra: list[str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start a real Celery worker (with the relay's beat when ``beat``) as a child process."""
-    args = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--loglevel", "WARNING", "-c", str(concurrency)]
+    environ = dict(env or os.environ)
+    args = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--loglevel", "WARNING"]
+    args += ["-c", str(concurrency)]
     if beat:
-        args += ["--beat", "--schedule", os.path.join(str((env or os.environ).get("COMMISSIONER_DATA_DIR", "var")), "celerybeat-schedule")]
-    return subprocess.Popen([*args, *(extra or [])], env=dict(env or os.environ), start_new_session=True)
+        data_dir = environ.get("COMMISSIONER_DATA_DIR", "var")
+        os.makedirs(data_dir, exist_ok=True)
+        args += ["--beat", "--schedule", os.path.join(data_dir, "celerybeat-schedule")]
+    return subprocess.Popen([*args, *(extra or [])], env=environ, start_new_session=True)
 
 
 def stop(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
@@ -70,8 +96,6 @@ def stop(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
     try:
         proc.wait(timeout_s)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(5)

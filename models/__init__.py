@@ -42,4 +42,5 @@ __all__ = [
     "TaskExecution",
     "User",
     "Zone",
+    "utcnow",
 ]

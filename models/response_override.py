@@ -13,9 +13,7 @@ class ResponseOverride(Base):
     __table_args__ = (
         UniqueConstraint("action_plan_id", "client_id"),
         UniqueConstraint("action_plan_id", "dealer_id"),
-        CheckConstraint(
-            "(client_id IS NULL) <> (dealer_id IS NULL)", name="client_xor_dealer"
-        ),
+        CheckConstraint("(client_id IS NULL) <> (dealer_id IS NULL)", name="client_xor_dealer"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

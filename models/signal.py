@@ -45,13 +45,16 @@ class Signal(Base):
     description: Mapped[str] = mapped_column(String(200))
     action_plan_id: Mapped[int | None] = mapped_column(ForeignKey("action_plan.id"))
     source: Mapped[SignalSource] = mapped_column(
-        Enum(SignalSource, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            SignalSource,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     memo: Mapped[str] = mapped_column(Text, default="")
     operator: Mapped[str | None] = mapped_column(String(100))
-    execution_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("task_execution.id", use_alter=True)
-    )
+    execution_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("task_execution.id", use_alter=True))
     outcome: Mapped[Outcome | None] = mapped_column(
         Enum(Outcome, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
     )

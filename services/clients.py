@@ -34,9 +34,7 @@ def find(session: Session, ref: ClientRef) -> Client:
     if not found:
         raise NotFound(f"no client with code {ref.code!r}" + _area_port(ref))
     if len(found) > 1:
-        raise InvalidInput(
-            f"client code {ref.code!r} has several areas or ports: give the area and port"
-        )
+        raise InvalidInput(f"client code {ref.code!r} has several areas or ports: give the area and port")
     return found[0]
 
 
@@ -92,11 +90,7 @@ def add(
 
 
 def _template_id(session: Session, template_code: str | None) -> int | None:
-    code = (
-        template_code
-        if template_code is not None
-        else settings.get(session, settings.NEW_CLIENT_TEMPLATE)
-    )
+    code = template_code if template_code is not None else settings.get(session, settings.NEW_CLIENT_TEMPLATE)
     if not code:
         return None
     template_id = session.scalar(
@@ -157,9 +151,7 @@ def decommission(
         detail = f"reason: {reason}" + ("; taken offline" if offline else "")
         oplog.record(session, operator, "client.decommission", detail, client_id=member.id)
         logged.append(
-            _system_signal(
-                session, member, system_events.CLIENT_DECOMMISSIONED, operator, reason, seen
-            )
+            _system_signal(session, member, system_events.CLIENT_DECOMMISSIONED, operator, reason, seen)
         )
     return logged
 
@@ -186,9 +178,7 @@ def add_device(
     session: Session, client: Client, communicator_type_name: str, device_ref_no: str, operator: str
 ) -> AddonDevice:
     """Add an add-on device; for a Jasper communicator type the Device Ref No must be a valid ICCID."""
-    comm = session.scalar(
-        select(CommunicatorType).where(CommunicatorType.name == communicator_type_name)
-    )
+    comm = session.scalar(select(CommunicatorType).where(CommunicatorType.name == communicator_type_name))
     if comm is None:
         raise NotFound(f"no communicator type named {communicator_type_name!r}")
     ref = validation.iccid(device_ref_no) if comm.kind == JASPER else device_ref_no.strip()
@@ -199,9 +189,7 @@ def add_device(
     )
     if holder is not None:
         raise Conflict(f"Device Ref No {ref} is already on client {holder.label}")
-    device = AddonDevice(
-        client_id=client.id, communicator_type_id=comm.id, device_ref_no=ref or None
-    )
+    device = AddonDevice(client_id=client.id, communicator_type_id=comm.id, device_ref_no=ref or None)
     session.add(device)
     session.flush()
     oplog.record(

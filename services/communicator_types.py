@@ -75,5 +75,11 @@ def update(
         comm.api_key_encrypted = secrets.encrypt(validation.required_text(api_key, "API key", 500))
         changed.append("API key replaced")
     session.flush()
-    oplog.record(session, operator, "communicator_type.update", f"{comm.name}: {', '.join(changed)}", entity_id=comm.id)
+    oplog.record(
+        session,
+        operator,
+        "communicator_type.update",
+        f"{comm.name}: {', '.join(changed)}",
+        entity_id=comm.id,
+    )
     return comm

@@ -135,9 +135,9 @@ def _check_order(session: Session, execution: TaskExecution, now: datetime) -> B
         text = f"superseded by a later request for the same target (execution {newer[-1].id})"
         _finish(session, execution, ExecutionStatus.SUPERSEDED, text, now)
         return True
-    running = [e for e in same_target if e.lease_until is not None and e.lease_until > now]
-    if running:
-        return Busy(wait_s=min(5.0, max(0.5, (running[0].lease_until - now).total_seconds())))
+    leases = [e.lease_until for e in same_target if e.lease_until is not None and e.lease_until > now]
+    if leases:
+        return Busy(wait_s=min(5.0, max(0.5, (min(leases) - now).total_seconds())))
     return None
 
 
@@ -211,7 +211,8 @@ def _outcome_signal(
 ) -> None:
     client = session.get(Client, client_id)
     cause = session.get(Signal, execution.signal_id)
-    assert client is not None and cause is not None
+    assert client is not None  # foreign keys guarantee both
+    assert cause is not None
     signals.log_signal(
         session,
         client,
@@ -298,13 +299,10 @@ def due_for_publish(session: Session, now: datetime | None = None) -> list[Messa
     if not rows:
         return []
     session.execute(
-        update(TaskExecution)
-        .where(TaskExecution.id.in_([r.id for r in rows]))
-        .values(published_at=now)
+        update(TaskExecution).where(TaskExecution.id.in_([r.id for r in rows])).values(published_at=now)
     )
     return [
-        (row.id, task_types.get(row.type).celery_task, task_types.get(row.type).queue, 0.0)
-        for row in rows
+        (row.id, task_types.get(row.type).celery_task, task_types.get(row.type).queue, 0.0) for row in rows
     ]
 
 
@@ -317,9 +315,7 @@ def retry(session: Session, execution_id: int, operator: str) -> TaskExecution:
     if old is None:
         raise NotFound(f"no task execution {execution_id}")
     if old.status in ACTIVE_STATUSES:
-        raise InvalidInput(
-            f"execution {execution_id} is still {old.status.value}: wait for its outcome"
-        )
+        raise InvalidInput(f"execution {execution_id} is still {old.status.value}: wait for its outcome")
     if old.status == ExecutionStatus.SUCCEEDED:
         raise InvalidInput(f"execution {execution_id} succeeded: there is nothing to retry")
     if old.target_key is not None:

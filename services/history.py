@@ -75,6 +75,9 @@ def operator_log(session: Session, client: Client, limit: int = 1000) -> list[Op
     """Who changed what on the client, oldest first."""
     return list(
         session.scalars(
-            select(OperatorLog).where(OperatorLog.client_id == client.id).order_by(OperatorLog.id).limit(limit)
+            select(OperatorLog)
+            .where(OperatorLog.client_id == client.id)
+            .order_by(OperatorLog.id)
+            .limit(limit)
         )
     )

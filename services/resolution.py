@@ -49,9 +49,7 @@ def _first_in_chain(chain: list[Client], found: dict[int, T]) -> T | None:
 def event_type(session: Session, chain: list[Client], type_no: int) -> EventType | None:
     """The event type for ``type_no`` on the nearest client or template in ``chain`` that defines it."""
     rows = session.scalars(
-        select(EventType).where(
-            EventType.type_no == type_no, EventType.client_id.in_([c.id for c in chain])
-        )
+        select(EventType).where(EventType.type_no == type_no, EventType.client_id.in_([c.id for c in chain]))
     )
     return _first_in_chain(chain, {row.client_id: row for row in rows})
 
@@ -64,7 +62,7 @@ def _zone_action_plan_id(session: Session, chain: list[Client], zone_no: int) ->
             Zone.action_plan_id.is_not(None),
         )
     )
-    return _first_in_chain(chain, {client_id: plan_id for client_id, plan_id in rows})
+    return _first_in_chain(chain, {row.client_id: row.action_plan_id for row in rows})
 
 
 def action_plan(

@@ -44,12 +44,19 @@ def _get_or_add(session: Session, model: type[M], lookup: dict[str, object], **v
 def seed(session: Session, operator: str) -> None:
     """Create whatever of the Jasper setup is missing."""
     template = _get_or_add(
-        session, Client, {"client_code": SYSTEM_EVENTS_CODE, "area": 1, "port": "1"},
-        name="System Events", is_template=True,
+        session,
+        Client,
+        {"client_code": SYSTEM_EVENTS_CODE, "area": 1, "port": "1"},
+        name="System Events",
+        is_template=True,
     )
     task = _get_or_add(
-        session, Task, {"task_no": JASPER_TASK_NO}, type="jasper",
-        description="Jasper: activate/deactivate SIMs", system_account_id=template.id,
+        session,
+        Task,
+        {"task_no": JASPER_TASK_NO},
+        type="jasper",
+        description="Jasper: activate/deactivate SIMs",
+        system_account_id=template.id,
     )
     user = _get_or_add(session, User, {"name": JASPER_USER}, is_global=True)
     commission = _plan(session, "Commission", 0, task, user, "Activate")
@@ -66,23 +73,29 @@ def seed(session: Session, operator: str) -> None:
     }
     for type_no, plan in plans.items():
         _get_or_add(
-            session, EventType, {"client_id": template.id, "type_no": type_no},
-            description=system_events.DESCRIPTIONS[type_no], action_plan_id=plan.id,
+            session,
+            EventType,
+            {"client_id": template.id, "type_no": type_no},
+            description=system_events.DESCRIPTIONS[type_no],
+            action_plan_id=plan.id,
         )
     if not settings.get(session, settings.NEW_CLIENT_TEMPLATE):
         settings.set_value(session, settings.NEW_CLIENT_TEMPLATE, SYSTEM_EVENTS_CODE, operator)
     oplog.record(session, operator, "seed", "Jasper setup checked")
 
 
-def _plan(
-    session: Session, name: str, priority: int, task: Task, user: User, command: str
-) -> ActionPlan:
+def _plan(session: Session, name: str, priority: int, task: Task, user: User, command: str) -> ActionPlan:
     response = _get_or_add(session, ResponsePlan, {"name": name})
     entry = _get_or_add(
-        session, ResponsePlanEntry, {"response_plan_id": response.id, "user_id": user.id}, position=1
+        session,
+        ResponsePlanEntry,
+        {"response_plan_id": response.id, "user_id": user.id},
+        position=1,
     )
     _get_or_add(
-        session, TaskAssignment, {"entry_id": entry.id, "task_id": task.id},
+        session,
+        TaskAssignment,
+        {"entry_id": entry.id, "task_id": task.id},
         options={"command_type": command},
     )
     return _get_or_add(

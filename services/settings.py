@@ -39,9 +39,7 @@ def _parse_template(session: Session, value: str) -> str:
     code = value.strip()
     if (
         code
-        and session.scalar(
-            select(Client.id).where(Client.client_code == code, Client.is_template.is_(True))
-        )
+        and session.scalar(select(Client.id).where(Client.client_code == code, Client.is_template.is_(True)))
         is None
     ):
         raise NotFound(f"no template account with code {code!r}")

@@ -117,9 +117,7 @@ def _fire(
             task = session.get(Task, assignment.task_id)
             if task is None or not task.enabled:
                 continue
-            executions = _executions(
-                session, client, signal, task, entry.user_id, assignment.options, seen
-            )
+            executions = _executions(session, client, signal, task, entry.user_id, assignment.options, seen)
             messages.extend(message_for(e, task.type) for e in executions if e.id is not None)
     log.debug(
         "signal %s via %s/%s fired %d executions",

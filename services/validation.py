@@ -59,9 +59,7 @@ def server_address(value: str) -> str:
     if parts.query or parts.fragment:
         raise InvalidInput(f"server address {value!r} must not have a query or fragment")
     if not parts.path or parts.path == "/":
-        raise InvalidInput(
-            f"server address {value!r} must include the API path, e.g. {cleaned}/rws/api/v1"
-        )
+        raise InvalidInput(f"server address {value!r} must include the API path, e.g. {cleaned}/rws/api/v1")
     return cleaned
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from celery import Celery
 from kombu import Queue
+from kombu.transport import sqlalchemy as sqla_transport
 
 from config import get_settings
 from worker.logs import configure_logging
@@ -26,15 +27,18 @@ def _transport_options(broker_url: str, visibility_timeout: int) -> dict[str, An
             # Sweep unacknowledged messages of dead workers every 10 s instead of every ~100 s.
             "unacked_restore_throttle": 1,
         }
-    # kombu's SQLAlchemy transport polls its table; poll often enough for a snappy demo.
-    return {"polling_interval": 0.2}
+    # kombu's SQLAlchemy transport hands these to create_engine: wait for SQLite's lock, do not fail.
+    return {"connect_args": {"timeout": 30}}
 
 
 def make_app() -> Celery:
     settings = get_settings()
     broker = settings.effective_broker_url
-    if broker.startswith("sqla+sqlite"):
+    if broker.startswith("sqla+"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # The transport polls its table once a second by default. Its transport options go to
+        # create_engine, so a polling_interval there breaks it: set the class default instead.
+        sqla_transport.Transport.polling_interval = 0.1
     app = Celery("commissioner", include=["worker.tasks.jasper", "worker.tasks.relay"])
     app.conf.update(
         broker_url=broker,

@@ -6,6 +6,7 @@ A lost or failed publish loses nothing: the execution row stays due and the rela
 from __future__ import annotations
 
 import logging
+
 from sqlalchemy.orm import Session
 
 from models import TaskExecution
@@ -32,8 +33,12 @@ def publish_after_commit(session: Session, messages: list[Message]) -> None:
     if pending is None:
         pending = session.info[_PENDING] = []
         batch = pending
-        after_commit(session, lambda: publish(batch))
+        after_commit(session, lambda: _publish_later(batch))
     pending.extend(messages)
+
+
+def _publish_later(messages: list[Message]) -> None:
+    publish(messages)  # looked up at call time, so tests can capture what is published
 
 
 def publish(messages: list[Message]) -> int:
@@ -54,6 +59,7 @@ def publish(messages: list[Message]) -> int:
                 )
                 sent += 1
     except Exception as exc:  # broker down, timeouts: all recoverable by the relay
+        log.debug("publish failed", exc_info=True)
         log.warning(
             "could not publish %d of %d executions (%s); the relay will publish them",
             len(messages) - sent,

@@ -72,9 +72,7 @@ def run(execution_id: int, performer: Performer[Any]) -> None:
         executions.complete(session, claim, report.status, report.text)
 
 
-def _prepare(
-    session: Session, claim: Claim, performer: Performer[Any]
-) -> tuple[Any, Exception | None]:
+def _prepare(session: Session, claim: Claim, performer: Performer[Any]) -> tuple[Any, Exception | None]:
     error = claim.target.get("error")
     if error:
         return None, TargetError(error)
@@ -88,9 +86,7 @@ def _fail(claim: Claim, problem: Exception) -> None:
     task_level = isinstance(problem, TaskLevelError)
     log.warning("execution %s (%s) failed: %s", claim.execution_id, claim.label, problem)
     with unit_of_work() as session:
-        executions.complete(
-            session, claim, ExecutionStatus.FAILED, str(problem), task_level=task_level
-        )
+        executions.complete(session, claim, ExecutionStatus.FAILED, str(problem), task_level=task_level)
 
 
 def _carrier_failed(claim: Claim, exc: CarrierError) -> None:
@@ -101,7 +97,11 @@ def _carrier_failed(claim: Claim, exc: CarrierError) -> None:
             delay = max(delay, exc.retry_after)
         log.info(
             "execution %s (%s) attempt %d: %s; retrying in %.1f s",
-            claim.execution_id, claim.label, claim.attempt, exc.message, delay,
+            claim.execution_id,
+            claim.label,
+            claim.attempt,
+            exc.message,
+            delay,
         )
         with unit_of_work() as session:
             executions.retry_later(

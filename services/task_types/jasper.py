@@ -26,9 +26,7 @@ class JasperTaskType:
         for command in COMMAND_STATUS:
             if isinstance(raw, str) and raw.strip().lower() == command.lower():
                 return {"command_type": command}
-        raise InvalidInput(
-            f"Jasper task option Command Type must be Activate or Deactivate, not {raw!r}"
-        )
+        raise InvalidInput(f"Jasper task option Command Type must be Activate or Deactivate, not {raw!r}")
 
     def expand(self, session: Session, client: Client, options: Mapping[str, Any]) -> list[Target]:
         owners = [client.id] + ([client.base_client_id] if client.base_client_id else [])

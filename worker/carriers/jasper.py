@@ -237,22 +237,16 @@ class JasperClient:
 
     def set_rate_plan(self, iccid: str, rate_plan: str) -> StatusChange:
         """Move a SIM to another rate plan (PUT /devices/{iccid})."""
-        call = _edit_call(
-            "set_rate_plan", f"set rate plan {rate_plan}", iccid, {"ratePlan": rate_plan}
-        )
+        call = _edit_call("set_rate_plan", f"set rate plan {rate_plan}", iccid, {"ratePlan": rate_plan})
         return self._edit(call)
 
-    def search_devices(
-        self, modified_since: datetime, status: str | None = None
-    ) -> Iterator[DeviceSummary]:
+    def search_devices(self, modified_since: datetime, status: str | None = None) -> Iterator[DeviceSummary]:
         """SIMs changed since `modified_since` (tz-aware), oldest first, fetched page by page.
 
         Pages are fetched as the iterator is consumed, so carrier errors are raised while iterating.
         """
         if modified_since.utcoffset() is None:
-            raise ValueError(
-                "modified_since must be timezone-aware: Control Center needs an offset"
-            )
+            raise ValueError("modified_since must be timezone-aware: Control Center needs an offset")
         params: dict[str, str | int] = {
             "modifiedSince": modified_since.isoformat(timespec="seconds"),
             "pageSize": PAGE_SIZE,
@@ -319,9 +313,7 @@ class JasperClient:
         for item in self._paged(call, "devices"):
             summary = _device_summary(item)
             if summary is None:
-                logger.warning(
-                    "Control Center search_devices: skipped an entry without iccid/status"
-                )
+                logger.warning("Control Center search_devices: skipped an entry without iccid/status")
                 continue
             yield summary
 
@@ -353,13 +345,9 @@ class JasperClient:
     def _send(self, call: _Call) -> httpx.Response:
         """Send one request; return a 2xx answer or raise the CarrierError that says why not."""
         try:
-            response = self._http.request(
-                call.method, call.path, params=call.params, json=call.body
-            )
+            response = self._http.request(call.method, call.path, params=call.params, json=call.body)
         except httpx.TransportError as exc:
-            logger.info(
-                "Control Center %s for ICCID %s: %s", call.operation, call.iccid, type(exc).__name__
-            )
+            logger.info("Control Center %s for ICCID %s: %s", call.operation, call.iccid, type(exc).__name__)
             raise _carrier_error(call, exc, self._host, self._secrets) from exc
         logger.debug(
             "Control Center %s for ICCID %s: HTTP %s",
@@ -441,18 +429,14 @@ def _advice(kind: type[CarrierError], response: httpx.Response, answer: _ErrorAn
     if kind is CarrierUnavailable:
         return "The carrier is having trouble; this is temporary and the call can be retried."
     if answer.code is not None:
-        return (
-            "This error code is not in our catalogue: see Cisco's Control Center API error codes."
-        )
+        return "This error code is not in our catalogue: see Cisco's Control Center API error codes."
     return (
         "Check the server address: it should be the carrier's REST host and end in /rws/api/v1 "
         "(a tenant's web-console host answers the API with web pages)."
     )
 
 
-def _transport_message(
-    call: _Call, exc: httpx.TransportError, host: str, secrets: tuple[str, ...]
-) -> str:
+def _transport_message(call: _Call, exc: httpx.TransportError, host: str, secrets: tuple[str, ...]) -> str:
     """Why no answer came back, and whether a write may have been applied all the same."""
     name = type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
@@ -465,18 +449,13 @@ def _transport_message(
         return f"{message} Nothing was changed; the call can be retried."
     if call.method == "POST":
         return f"{message} The SMS may or may not have been sent."
-    return (
-        f"{message} The change may or may not have been applied: re-read the SIM before "
-        "trying again."
-    )
+    return f"{message} The change may or may not have been applied: re-read the SIM before trying again."
 
 
 def _read_error_answer(response: httpx.Response, secrets: tuple[str, ...]) -> _ErrorAnswer:
     """Read {"errorMessage", "errorCode"} leniently: the body may be HTML, empty or Spring's."""
     body = _json_or_none(response)
-    content_type = (
-        response.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
-    )
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
     if not isinstance(body, dict):
         kind: Literal["json", "empty", "other"] = (
             "empty" if not response.content.strip() else "json" if body is not None else "other"
@@ -578,13 +557,7 @@ def _checked_server_address(server_address: str) -> str:
             "The carrier server address must not contain a user name or password: put them in the "
             "user name and API key fields."
         )
-    if (
-        url is None
-        or url.scheme not in ("http", "https")
-        or not url.host
-        or url.query
-        or url.fragment
-    ):
+    if url is None or url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
         raise CarrierRejected(
             f"The carrier server address {address!r} is not valid: it should look like "
             "https://restapi1.jasper.com/rws/api/v1."

@@ -89,8 +89,7 @@ class JasperPerformer:
             return Report(ExecutionStatus.SUCCEEDED, f"{change.wanted}, confirmed by the carrier")
         return Report(
             ExecutionStatus.UNCONFIRMED,
-            f"the carrier accepted {change.wanted} but does not show it yet; accepted, not yet "
-            "confirmed",
+            f"the carrier accepted {change.wanted} but does not show it yet; accepted, not yet confirmed",
         )
 
 
