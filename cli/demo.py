@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy import select
 
 import migrations
+from config import get_settings
 from cli.clients import format_entry
 from cli.processes import free_port, start_simulator, start_worker, stop, wait_until
 from models import Signal
@@ -38,9 +39,10 @@ def run_demo(keep: bool = False) -> None:
     migrations.upgrade()
     api_key = secrets.token_urlsafe(16)
     port = free_port()
-    click.echo(f"Starting the Control Center simulator on port {port} and a worker...")
+    log_path = get_settings().data_dir / "demo-worker.log"
+    click.echo(f"Starting the Control Center simulator on port {port} and a worker (log: {log_path})...")
     simulator = start_simulator(port, USER, api_key)
-    worker = start_worker(dict(os.environ))
+    worker = start_worker(dict(os.environ), log_path=str(log_path))
     try:
         _prepare(f"http://127.0.0.1:{port}/rws/api/v1", api_key)
         sim = _SimView(port, api_key)

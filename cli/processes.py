@@ -76,8 +76,12 @@ def start_worker(
     concurrency: int = 2,
     beat: bool = True,
     extra: list[str] | None = None,
+    log_path: str | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start a real Celery worker (with the relay's beat when ``beat``) as a child process."""
+    """Start a real Celery worker (with the relay's beat when ``beat``) as a child process.
+
+    Its output goes to ``log_path`` when given, else to this process's stdout and stderr.
+    """
     environ = dict(env or os.environ)
     args = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--loglevel", "WARNING"]
     args += ["-c", str(concurrency)]
@@ -85,7 +89,14 @@ def start_worker(
         data_dir = environ.get("COMMISSIONER_DATA_DIR", "var")
         os.makedirs(data_dir, exist_ok=True)
         args += ["--beat", "--schedule", os.path.join(data_dir, "celerybeat-schedule")]
-    return subprocess.Popen([*args, *(extra or [])], env=environ, start_new_session=True)
+    output = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child owns it
+    try:
+        return subprocess.Popen(
+            [*args, *(extra or [])], env=environ, start_new_session=True, stdout=output, stderr=output
+        )
+    finally:
+        if output is not None:
+            output.close()
 
 
 def stop(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> None:

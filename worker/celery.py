@@ -10,11 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 from kombu.transport import sqlalchemy as sqla_transport
 
 from config import get_settings
 from worker.logs import configure_logging
+
+EXCHANGE = Exchange("commissioner", type="direct")
+QUEUES = ("commissioner", "jasper")
 
 
 def _transport_options(broker_url: str, visibility_timeout: int) -> dict[str, Any]:
@@ -56,7 +59,11 @@ def make_app() -> Celery:
         # A task must end before its lease does, and long before the visibility timeout.
         task_time_limit=int(settings.lease_s * 0.9),
         task_soft_time_limit=int(settings.lease_s * 0.8),
-        task_queues=[Queue("commissioner"), Queue("jasper")],
+        # Each queue its own routing key: bound to one key, a direct exchange would copy every
+        # message into both.
+        task_queues=[Queue(name, EXCHANGE, routing_key=name) for name in QUEUES],
+        task_default_exchange=EXCHANGE.name,
+        task_default_routing_key="commissioner",
         task_default_queue="commissioner",
         worker_hijack_root_logger=False,
         beat_schedule={

@@ -18,3 +18,4 @@ def configure_logging(level: str) -> None:
     root.setLevel(level.upper())
     # httpx logs every request line at INFO; our own lines say what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

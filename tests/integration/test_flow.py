@@ -56,7 +56,8 @@ def test_commission_then_decommission_switches_the_sim(
     [activated] = _outcomes("FLOW1")
     assert activated.outcome == "succeeded"
     assert activated.type_no == system_events.TASK_SUCCEEDED
-    assert iccid in activated.memo and "ACTIVATED" in activated.memo
+    assert iccid in activated.memo
+    assert "ACTIVATED" in activated.memo
     assert stack.sim_status(iccid) == "ACTIVATED"
 
     _press("FLOW1", "decommission")
@@ -65,7 +66,8 @@ def test_commission_then_decommission_switches_the_sim(
     assert stack.sim_status(iccid) == "DEACTIVATED"
     with unit_of_work() as session:
         client = clients.find(session, ClientRef("FLOW1"))
-        assert client.offline and client.decommission_reason == "moved out"
+        assert client.offline
+        assert client.decommission_reason == "moved out"
 
 
 def test_bad_credentials_fail_visibly_on_client_and_system_account(
@@ -78,7 +80,8 @@ def test_bad_credentials_fail_visibly_on_client_and_system_account(
     [failed] = _outcomes("FLOW2")
     assert failed.outcome == "failed"
     assert failed.type_no == system_events.TASK_FAILED
-    assert "10000001" in failed.memo and iccid in failed.memo
+    assert "10000001" in failed.memo
+    assert iccid in failed.memo
     assert "wrong-key" not in failed.memo
     with unit_of_work() as session:
         system_account = clients.find(session, ClientRef(SYSTEM_EVENTS_CODE))
@@ -86,7 +89,8 @@ def test_bad_credentials_fail_visibly_on_client_and_system_account(
         assert [s.execution_id for s in on_account] == [failed.execution_id]
         execution = session.get(TaskExecution, failed.execution_id)
         assert execution is not None
-        assert execution.status == ExecutionStatus.FAILED and execution.attempts == 1
+        assert execution.status == ExecutionStatus.FAILED
+        assert execution.attempts == 1
     assert stack.sim_status(iccid) == "ACTIVATION_READY"
 
 
