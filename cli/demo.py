@@ -16,9 +16,9 @@ import httpx
 from sqlalchemy import select
 
 import migrations
-from config import get_settings
 from cli.clients import format_entry
 from cli.processes import free_port, start_simulator, start_worker, stop, wait_until
+from config import get_settings
 from models import Signal
 from models.db import unit_of_work
 from services import clients, communicator_types, history

@@ -67,11 +67,18 @@ def communicator_type() -> None:
 @click.option("--server-address", required=True, help="API base, e.g. https://restapi1.jasper.com/rws/api/v1")
 @click.option("--user-name", required=True)
 @click.option("--kind", default="jasper", show_default=True)
-def communicator_type_add(name: str, server_address: str, user_name: str, kind: str) -> None:
+@click.option(
+    "--calls-per-second", type=float, default=1.0, show_default=True, help="The carrier account's limit."
+)
+def communicator_type_add(
+    name: str, server_address: str, user_name: str, kind: str, calls_per_second: float
+) -> None:
     """Add a communicator type; the API key is read from standard input (never from the command line)."""
     api_key = _read_secret("API key")
     with session() as s:
-        comm = communicator_types.add(s, name, server_address, user_name, api_key, operator(), kind)
+        comm = communicator_types.add(
+            s, name, server_address, user_name, api_key, operator(), kind, calls_per_second
+        )
         click.echo(f"communicator type {comm.name} added")
 
 

@@ -27,12 +27,21 @@ class Settings(BaseSettings):
     # the embedded default: a key file is created under data_dir on first use.
     encryption_keys: SecretStr | None = None
 
+    # Signs the web app's session cookies. Unset: derived from encryption_keys when they are set (so
+    # every web process of a deployment agrees), else a key file created under data_dir.
+    web_secret: SecretStr | None = None
+
     # Carrier calls.
     carrier_timeout_s: float = Field(default=10.0, gt=0)
     carrier_connect_timeout_s: float = Field(default=5.0, gt=0)
     # Read-back after an accepted status change: how many reads, how far apart.
     confirm_attempts: int = Field(default=5, ge=0)
     confirm_interval_s: float = Field(default=1.0, ge=0)
+
+    # Pacing of carrier calls per carrier account (see worker/pacing.py). Redis by default when the
+    # broker is Redis; a call whose slot is further away than pacing_max_wait_s is retried later.
+    pacing_redis_url: str = ""
+    pacing_max_wait_s: float = Field(default=5.0, gt=0)
 
     # Retries of transient failures, scheduled in the database (never long Celery countdowns).
     retry_max_attempts: int = Field(default=10, ge=1)

@@ -2,11 +2,13 @@
 
 from models.action_plan import ActionPlan
 from models.addon_device import AddonDevice
+from models.api_token import ApiToken
 from models.base import Base, utcnow
 from models.client import Client
 from models.communicator_type import CommunicatorType
 from models.dealer import Dealer
 from models.event_type import EventType
+from models.operator_account import OperatorAccount
 from models.operator_log import OperatorLog
 from models.response_override import ResponseOverride
 from models.response_plan import ResponsePlan
@@ -23,12 +25,14 @@ __all__ = [
     "ACTIVE_STATUSES",
     "ActionPlan",
     "AddonDevice",
+    "ApiToken",
     "Base",
     "Client",
     "CommunicatorType",
     "Dealer",
     "EventType",
     "ExecutionStatus",
+    "OperatorAccount",
     "OperatorLog",
     "Outcome",
     "ResponseOverride",

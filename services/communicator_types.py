@@ -21,6 +21,7 @@ def add(
     api_key: str,
     operator: str,
     kind: str = JASPER,
+    calls_per_second: float = 1.0,
 ) -> CommunicatorType:
     """Create a communicator type; the API key is encrypted before it is stored and never logged."""
     if kind not in KINDS:
@@ -34,6 +35,7 @@ def add(
         server_address=validation.server_address(server_address),
         user_name=validation.required_text(user_name, "user name", 200),
         api_key_encrypted=secrets.encrypt(validation.required_text(api_key, "API key", 500)),
+        calls_per_second=_rate(calls_per_second),
     )
     session.add(comm)
     session.flush()
@@ -45,6 +47,12 @@ def add(
         entity_id=comm.id,
     )
     return comm
+
+
+def _rate(calls_per_second: float) -> float:
+    if not 0 < calls_per_second <= 1000:
+        raise InvalidInput(f"calls per second must be above 0 and at most 1000, not {calls_per_second}")
+    return calls_per_second
 
 
 def get_by_name(session: Session, name: str) -> CommunicatorType:
@@ -62,9 +70,13 @@ def update(
     server_address: str | None = None,
     user_name: str | None = None,
     api_key: str | None = None,
+    calls_per_second: float | None = None,
 ) -> CommunicatorType:
     """Change a communicator type; the API key can be replaced but is never read back."""
     changed = []
+    if calls_per_second is not None:
+        comm.calls_per_second = _rate(calls_per_second)
+        changed.append(f"{comm.calls_per_second} calls per second")
     if server_address is not None:
         comm.server_address = validation.server_address(server_address)
         changed.append(f"server address {comm.server_address}")

@@ -14,7 +14,6 @@ from alembic import op
 
 import models.base
 
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -68,9 +67,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("default_response_plan_id", sa.Integer(), nullable=True),
-        sa.CheckConstraint(
-            "priority BETWEEN 0 AND 255", name=op.f("ck_action_plan_priority_range")
-        ),
+        sa.CheckConstraint("priority BETWEEN 0 AND 255", name=op.f("ck_action_plan_priority_range")),
         sa.ForeignKeyConstraint(
             ["default_response_plan_id"],
             ["response_plan.id"],
@@ -99,16 +96,10 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["base_client_id"], ["client.id"], name=op.f("fk_client_base_client_id_client")
         ),
-        sa.ForeignKeyConstraint(
-            ["dealer_id"], ["dealer.id"], name=op.f("fk_client_dealer_id_dealer")
-        ),
-        sa.ForeignKeyConstraint(
-            ["template_id"], ["client.id"], name=op.f("fk_client_template_id_client")
-        ),
+        sa.ForeignKeyConstraint(["dealer_id"], ["dealer.id"], name=op.f("fk_client_dealer_id_dealer")),
+        sa.ForeignKeyConstraint(["template_id"], ["client.id"], name=op.f("fk_client_template_id_client")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_client")),
-        sa.UniqueConstraint(
-            "client_code", "area", "port", name=op.f("uq_client_client_code_area_port")
-        ),
+        sa.UniqueConstraint("client_code", "area", "port", name=op.f("uq_client_client_code_area_port")),
     )
     with op.batch_alter_table("client", schema=None) as batch_op:
         batch_op.create_index("ix_client_name", ["name"], unique=False)
@@ -125,9 +116,7 @@ def upgrade() -> None:
             name=op.f("fk_response_plan_entry_response_plan_id_response_plan"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["user.id"], name=op.f("fk_response_plan_entry_user_id_user")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_response_plan_entry_user_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_response_plan_entry")),
         sa.UniqueConstraint(
             "response_plan_id",
@@ -267,9 +256,7 @@ def upgrade() -> None:
         ),
         sa.Column("memo", sa.Text(), nullable=False),
         sa.Column("operator", sa.String(length=100), nullable=True),
-        sa.Column(
-            "execution_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("execution_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column(
             "outcome",
             sa.Enum(
@@ -302,9 +289,7 @@ def upgrade() -> None:
             use_alter=True,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signal")),
-        sa.UniqueConstraint(
-            "execution_id", "client_id", name=op.f("uq_signal_execution_id_client_id")
-        ),
+        sa.UniqueConstraint("execution_id", "client_id", name=op.f("uq_signal_execution_id_client_id")),
     )
     with op.batch_alter_table("signal", schema=None) as batch_op:
         batch_op.create_index("ix_signal_client_id_id", ["client_id", "id"], unique=False)
@@ -353,17 +338,13 @@ def upgrade() -> None:
             name=op.f("fk_task_assignment_entry_id_response_plan_entry"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["task_id"], ["task.id"], name=op.f("fk_task_assignment_task_id_task")
-        ),
+        sa.ForeignKeyConstraint(["task_id"], ["task.id"], name=op.f("fk_task_assignment_task_id_task")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_task_assignment")),
     )
     op.create_table(
         "task_execution",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "signal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("signal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("client_id", sa.Integer(), nullable=False),
         sa.Column("task_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
@@ -407,18 +388,12 @@ def upgrade() -> None:
             name=op.f("fk_task_execution_signal_id_signal"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["task_id"], ["task.id"], name=op.f("fk_task_execution_task_id_task")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["user.id"], name=op.f("fk_task_execution_user_id_user")
-        ),
+        sa.ForeignKeyConstraint(["task_id"], ["task.id"], name=op.f("fk_task_execution_task_id_task")),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_task_execution_user_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_task_execution")),
     )
     with op.batch_alter_table("task_execution", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_task_execution_client_id"), ["client_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_task_execution_client_id"), ["client_id"], unique=False)
         batch_op.create_index("ix_task_execution_due", ["status", "next_attempt_at"], unique=False)
         batch_op.create_index("ix_task_execution_target", ["target_key", "id"], unique=False)
 

@@ -17,7 +17,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -162,6 +162,13 @@ class _ErrorAnswer:
     content_type: str
 
 
+def _hook(before_call: Callable[[], None]) -> Callable[[httpx.Request], None]:
+    def on_request(_request: httpx.Request) -> None:
+        before_call()
+
+    return on_request
+
+
 class JasperClient:
     """A synchronous client for one Control Center account: one HTTP connection pool, Basic auth."""
 
@@ -174,8 +181,12 @@ class JasperClient:
         timeout: float = 10.0,
         connect_timeout: float = 5.0,
         transport: httpx.BaseTransport | None = None,
+        before_call: Callable[[], None] | None = None,
     ) -> None:
         """Check the account's settings and open the HTTP client.
+
+        `before_call` runs before every request is sent (the caller paces the account's calls with
+        it); an exception from it stops the request.
 
         `server_address` is the full API base, e.g. https://restapi1.jasper.com/rws/api/v1. A bad
         address raises `CarrierRejected` and an empty user name or key `CarrierAuthFailed`, as the
@@ -193,6 +204,7 @@ class JasperClient:
             # A redirect means a wrong server address; following it could leak credentials.
             follow_redirects=False,
             transport=transport,
+            event_hooks={"request": [_hook(before_call)]} if before_call else None,
         )
 
     def __enter__(self) -> Self:

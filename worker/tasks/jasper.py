@@ -17,6 +17,7 @@ from services.executions import Claim
 from services.task_types.jasper import wanted_status
 from worker.carriers.jasper import JasperClient, StatusChange
 from worker.celery import app
+from worker.pacing import Pacer, account_key, make_pacer, wait_for_slot
 from worker.runner import Report, TargetError, TaskLevelError, run
 
 
@@ -26,6 +27,7 @@ class Account:
     server_address: str
     user_name: str
     api_key: str
+    calls_per_second: float
 
     def __repr__(self) -> str:  # never the key
         return f"Account({self.communicator_type_id}, {self.server_address!r}, {self.user_name!r})"
@@ -39,29 +41,43 @@ class SimChange:
 
 
 class _Clients:
-    """One HTTP client per carrier account per process (connections are reused between tasks)."""
+    """One paced HTTP client per carrier account per process (connections are reused between tasks)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._clients: dict[tuple[int, str, str, str], JasperClient] = {}
+        self._clients: dict[tuple[object, ...], JasperClient] = {}
+        self._pacer: Pacer | None = None
 
     def get(self, account: Account) -> JasperClient:
         fingerprint = hashlib.sha256(account.api_key.encode()).hexdigest()
-        key = (account.communicator_type_id, account.server_address, account.user_name, fingerprint)
+        key: tuple[object, ...] = (account.communicator_type_id, account.server_address, account.user_name)
+        key += (fingerprint, account.calls_per_second)
         with self._lock:
             if key not in self._clients:
-                settings = get_settings()
-                self._clients[key] = JasperClient(
-                    account.server_address,
-                    account.user_name,
-                    account.api_key,
-                    timeout=settings.carrier_timeout_s,
-                    connect_timeout=settings.carrier_connect_timeout_s,
-                )
+                self._clients[key] = self._new_client(account)
             return self._clients[key]
 
+    def _new_client(self, account: Account) -> JasperClient:
+        settings = get_settings()
+        if self._pacer is None:
+            self._pacer = make_pacer(settings)
+        pacer, pacing_key = self._pacer, account_key(account.server_address, account.user_name)
+
+        def pace() -> None:
+            wait_for_slot(pacer, pacing_key, account.calls_per_second, settings.pacing_max_wait_s)
+
+        return JasperClient(
+            account.server_address,
+            account.user_name,
+            account.api_key,
+            timeout=settings.carrier_timeout_s,
+            connect_timeout=settings.carrier_connect_timeout_s,
+            before_call=pace,
+        )
+
     def forget(self) -> None:
-        self._clients = {}  # after fork: the parent's connections are not ours
+        # After fork: the parent's connections and Redis client are not ours.
+        self._clients, self._pacer = {}, None
 
 
 clients = _Clients()
@@ -77,7 +93,7 @@ class JasperPerformer:
             api_key = secrets.decrypt(comm.api_key_encrypted)
         except secrets.SecretUnreadable as exc:
             raise TaskLevelError(f"communicator type {comm.name}: {exc}") from None
-        account = Account(comm.id, comm.server_address, comm.user_name, api_key)
+        account = Account(comm.id, comm.server_address, comm.user_name, api_key, comm.calls_per_second)
         return SimChange(account, claim.target["iccid"], wanted_status(claim.options))
 
     def perform(self, change: SimChange) -> Report:
