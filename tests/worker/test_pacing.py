@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
+import time
 from collections import Counter
 from multiprocessing.synchronize import Event
-import time
 from pathlib import Path
 
 import fakeredis
@@ -34,7 +35,7 @@ def pacer(request: pytest.FixtureRequest, tmp_path: Path) -> Pacer:
 def test_consecutive_reservations_are_spaced_by_the_interval(pacer: Pacer) -> None:
     waits = [pacer.reserve("acct", 0.5, 10) for _ in range(4)]
     assert waits[0] == pytest.approx(0, abs=0.05)
-    for earlier, later in zip(waits, waits[1:], strict=False):
+    for earlier, later in itertools.pairwise(waits):
         assert earlier is not None
         assert later is not None
         assert later - earlier == pytest.approx(0.5, abs=0.05)
