@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     retry_base_delay_s: float = Field(default=2.0, gt=0)
     retry_max_delay_s: float = Field(default=600.0, gt=0)
 
+    # An execution not finished this long after its press is failed, with the last error.
+    execution_max_age_s: float = Field(default=86400.0, gt=0)
+
     # Execution leases and the relay that re-publishes what the broker lost.
     lease_s: float = Field(default=120.0, gt=0)
     relay_interval_s: float = Field(default=5.0, gt=0)
@@ -61,6 +64,12 @@ class Settings(BaseSettings):
     visibility_timeout_s: int = Field(default=900, gt=0)
 
     log_level: str = "INFO"
+
+    @field_validator("encryption_keys", mode="before")
+    @classmethod
+    def _empty_keys_mean_unset(cls, value: object) -> object:
+        # COMMISSIONER_ENCRYPTION_KEYS= (empty, as in a copied .env file) means "not configured".
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _countdown_below_visibility(self) -> Settings:

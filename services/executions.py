@@ -192,13 +192,19 @@ def _finish(
     type_no, outcome = _OUTCOME_SIGNAL[status]
     task = session.get(Task, execution.task_id)
     assert task is not None
-    label = task_types.get(task.type).describe(execution.options, execution.target)
-    memo = f"{label}: {text}"
+    memo = f"{_label(task, execution)}: {text}"
     accounts = [execution.client_id]
     if task_level and task.system_account_id and task.system_account_id != execution.client_id:
         accounts.append(task.system_account_id)
     for client_id in accounts:
         _outcome_signal(session, execution, client_id, type_no, outcome, memo)
+
+
+def _label(task: Task, execution: TaskExecution) -> str:
+    task_type = task_types.TASK_TYPES.get(task.type)
+    if task_type is None:
+        return f"task {task.task_no} ({task.type})"
+    return task_type.describe(execution.options, execution.target)
 
 
 def _outcome_signal(
@@ -296,14 +302,57 @@ def due_for_publish(session: Session, now: datetime | None = None) -> list[Messa
         .limit(settings.relay_batch)
         .with_for_update(skip_locked=True, of=TaskExecution)
     ).all()
-    if not rows:
-        return []
-    session.execute(
-        update(TaskExecution).where(TaskExecution.id.in_([r.id for r in rows])).values(published_at=now)
-    )
-    return [
-        (row.id, task_types.get(row.type).celery_task, task_types.get(row.type).queue, 0.0) for row in rows
-    ]
+    runnable = [row for row in rows if row.type in task_types.TASK_TYPES]
+    for row in rows:
+        if row.type not in task_types.TASK_TYPES:
+            _fail_now(session, row.id, f"task type {row.type!r} is not installed on this system", now)
+    if runnable:
+        session.execute(
+            update(TaskExecution)
+            .where(TaskExecution.id.in_([r.id for r in runnable]))
+            .values(published_at=now)
+        )
+    return [(row.id, *_route(row.type), 0.0) for row in runnable]
+
+
+def _route(task_type: str) -> tuple[str, str]:
+    found = task_types.get(task_type)
+    return found.celery_task, found.queue
+
+
+def _fail_now(session: Session, execution_id: int, reason: str, now: datetime) -> None:
+    execution = _locked(session, execution_id)
+    if execution is not None and execution.status in ACTIVE_STATUSES:
+        log.error("execution %s cannot run: %s", execution_id, reason)
+        _finish(session, execution, ExecutionStatus.FAILED, reason, now, task_level=True)
+
+
+def expire_stale(session: Session, now: datetime | None = None) -> int:
+    """Fail executions still not finished ``execution_max_age_s`` after they were created.
+
+    Nothing waits for ever: an execution that could not run in that time (carrier down for a day,
+    a poison message) ends failed with the reason, where an operator sees it and can retry.
+    """
+    now = now or utcnow()
+    settings = get_settings()
+    cutoff = now - timedelta(seconds=settings.execution_max_age_s)
+    stale = session.scalars(
+        select(TaskExecution.id)
+        .where(
+            TaskExecution.status.in_(ACTIVE_STATUSES),
+            TaskExecution.created_at < cutoff,
+            or_(TaskExecution.lease_until.is_(None), TaskExecution.lease_until < now),
+        )
+        .order_by(TaskExecution.id)
+        .limit(settings.relay_batch)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for execution_id in stale:
+        execution = session.get(TaskExecution, execution_id)
+        last = execution.last_error if execution and execution.last_error else "it never got to run"
+        hours = settings.execution_max_age_s / 3600
+        _fail_now(session, execution_id, f"not done after {hours:g} h; last error: {last}", now)
+    return len(stale)
 
 
 def retry(session: Session, execution_id: int, operator: str) -> TaskExecution:

@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 def sweep() -> int:
     """Publish every due execution that has no recent doorbell; returns how many."""
     with unit_of_work() as session:
+        expired = executions.expire_stale(session)
+    if expired:
+        log.warning("relay failed %d executions that were not done in time", expired)
+    with unit_of_work() as session:
         messages = executions.due_for_publish(session)
         publish_after_commit(session, messages)
     if messages:
