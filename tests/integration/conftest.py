@@ -59,8 +59,10 @@ class Stack:
         with sqlite3.connect(path) as conn:
             return conn.execute("DELETE FROM kombu_message").rowcount
 
-    def start_worker(self, **kwargs: object) -> subprocess.Popen[bytes]:
-        return start_worker({**os.environ, **self.env}, **kwargs)  # type: ignore[arg-type]
+    def start_worker(
+        self, overrides: dict[str, str] | None = None, log_path: str | None = None
+    ) -> subprocess.Popen[bytes]:
+        return start_worker({**os.environ, **self.env, **(overrides or {})}, log_path=log_path)
 
 
 @pytest.fixture

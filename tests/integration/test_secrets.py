@@ -1,0 +1,91 @@
+"""No API key reaches a log, the broker, a history entry or the operator log, even at DEBUG."""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from cli.processes import stop
+from models import CommunicatorType, OperatorLog, Signal
+from models.db import unit_of_work
+from services import clients
+from services.clients import ClientRef
+from tests.integration.conftest import OPERATOR, SIM_KEY, SIM_USER, Stack, wait_for
+
+pytestmark = pytest.mark.integration
+
+WRONG_KEY = "wrong-key-7d1e9a"
+
+
+def _secrets() -> list[str]:
+    found = [SIM_KEY, WRONG_KEY]
+    for key in (SIM_KEY, WRONG_KEY):
+        found.append(base64.b64encode(f"{SIM_USER}:{key}".encode()).decode())
+    return found
+
+
+def _broker_contents(stack: Stack) -> str:
+    if stack.broker_url.startswith("redis"):
+        client = redis.Redis.from_url(stack.broker_url)
+        parts = []
+        for key in client.keys("*"):
+            kind = client.type(key).decode()
+            if kind == "list":
+                parts += [repr(v) for v in client.lrange(key, 0, -1)]
+            elif kind == "hash":
+                parts += [repr(v) for v in client.hgetall(key).values()]
+            elif kind == "string":
+                parts.append(repr(client.get(key)))
+        return "\n".join(parts)
+    with sqlite3.connect(stack.broker_url.split("///", 1)[1]) as conn:
+        return "\n".join(repr(row) for row in conn.execute("SELECT * FROM kombu_message"))
+
+
+def test_no_key_in_logs_broker_history_or_operator_log(
+    stack: Stack,
+    make_client: Callable[..., str],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG")
+    make_client("SEC1")
+    make_client("SEC2", api_key=WRONG_KEY, comm_name="Wrong Key")
+    log_path = tmp_path / "worker.log"
+    proc = stack.start_worker({"COMMISSIONER_LOG_LEVEL": "DEBUG"}, log_path=str(log_path))
+    try:
+        for code in ("SEC1", "SEC2"):
+            with unit_of_work() as session:
+                clients.commission(session, clients.find(session, ClientRef(code)), OPERATOR)
+        broker_while_queued = _broker_contents(stack)
+
+        def both_done() -> bool:
+            with unit_of_work() as session:
+                return len(session.scalars(select(Signal).where(Signal.outcome.is_not(None))).all()) >= 3
+
+        wait_for(both_done, "both outcomes (and the failure on the system account)")
+    finally:
+        stop(proc)
+
+    with unit_of_work() as session:
+        history = "\n".join(s.memo + s.description for s in session.scalars(select(Signal)))
+        oplog = "\n".join(e.detail for e in session.scalars(select(OperatorLog)))
+        stored = [c.api_key_encrypted for c in session.scalars(select(CommunicatorType))]
+    places = {
+        "worker log": log_path.read_text(errors="replace"),
+        "this process's log": caplog.text,
+        "broker": broker_while_queued + _broker_contents(stack),
+        "history": history,
+        "operator log": oplog,
+        "stored keys": "\n".join(stored),
+    }
+    assert "DEBUG" in places["worker log"]  # the worker really logged at DEBUG
+    assert "10000001" in history  # the failure was written, without its key
+    for where, text in places.items():
+        for secret in _secrets():
+            assert secret not in text, f"a secret reached the {where}"
