@@ -256,7 +256,9 @@ def retry_later(
         execution.attempts -= 1  # the carrier's rate limit is not the execution's fault
     execution.last_error, execution.error_code = error, error_code
     if execution.attempts >= settings.retry_max_attempts:
-        _finish(session, execution, ExecutionStatus.FAILED, _gave_up(execution), utcnow())
+        # The carrier stayed unreachable: every execution on that account is failing alike, so the
+        # task's system account hears of it too.
+        _finish(session, execution, ExecutionStatus.FAILED, _gave_up(execution), utcnow(), task_level=True)
         return True
     now = utcnow()
     execution.status = ExecutionStatus.PENDING
