@@ -104,7 +104,7 @@ def client_history(code: str, as_json: bool, area: int | None, port: str | None)
     """The client's signal history, oldest first."""
     with session() as s:
         found = clients.find(s, client_ref(code, area, port))
-        entries = history.signals(s, found)
+        entries = history.all_signals(s, found)
     if as_json:
         click.echo(json.dumps([e.as_json() for e in entries], indent=2))
         return

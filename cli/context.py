@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from models.db import unit_of_work
+from services import validation
 from services.clients import ClientRef
 from services.errors import UserError
 
@@ -32,7 +33,8 @@ def default_operator() -> str:
 def operator() -> str:
     """The operator name given to the top-level command (--operator)."""
     ctx = click.get_current_context()
-    return str(ctx.find_root().params.get("operator") or default_operator())
+    given = ctx.find_root().params.get("operator")
+    return validation.required_text(given, "operator name", 100) if given else default_operator()
 
 
 @contextmanager
@@ -54,7 +56,7 @@ class CommissionerGroup(click.Group):
             return super().invoke(ctx)
         except UserError as exc:
             fail(str(exc))
-        except (OperationalError, ProgrammingError) as exc:
+        except DBAPIError as exc:
             log.debug("database error", exc_info=True)
             text = str(exc.orig) if exc.orig is not None else str(exc)
             if "no such table" in text or "does not exist" in text:

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import AddonDevice, Client, CommunicatorType, Signal, SignalSource, utcnow
+from models import AddonDevice, Client, CommunicatorType, Dealer, Signal, SignalSource, utcnow
 from services import oplog, settings, signals, system_events, validation
 from services.errors import Conflict, InvalidInput, NotFound
 from services.task_types.jasper import KIND as JASPER
@@ -71,9 +71,9 @@ def add(
     if base is not None:
         base_client = find(session, base)
         client.base_client_id, client.linked_to_base = base_client.id, True
-    session.add(client)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # a duplicate rolls back this insert only, not the caller's work
+            session.add(client)
             session.flush()
     except IntegrityError:
         raise Conflict(f"client {code} area {area} port {port} already exists") from None
@@ -182,10 +182,13 @@ def add_device(
     if comm is None:
         raise NotFound(f"no communicator type named {communicator_type_name!r}")
     ref = validation.iccid(device_ref_no) if comm.kind == JASPER else device_ref_no.strip()
+    # One SIM, one client, whichever carrier account it is entered under: two clients holding it would
+    # fight over its status.
     holder = session.scalar(
         select(Client)
         .join(AddonDevice, AddonDevice.client_id == Client.id)
-        .where(AddonDevice.communicator_type_id == comm.id, AddonDevice.device_ref_no == ref)
+        .join(CommunicatorType, AddonDevice.communicator_type_id == CommunicatorType.id)
+        .where(CommunicatorType.kind == comm.kind, AddonDevice.device_ref_no == ref)
     )
     if holder is not None:
         raise Conflict(f"Device Ref No {ref} is already on client {holder.label}")
@@ -228,3 +231,25 @@ def search(session: Session, text: str, limit: int = 50) -> list[Client]:
             .limit(limit)
         )
     )
+
+
+def get(session: Session, client_id: int) -> Client:
+    """The client (or template) with database id ``client_id``; NotFound otherwise."""
+    client = session.get(Client, client_id)
+    if client is None:
+        raise NotFound(f"no client {client_id}")
+    return client
+
+
+def set_dealer(session: Session, client: Client, dealer_name: str, operator: str) -> Client:
+    """Put ``client`` under the dealer named ``dealer_name`` (empty: no dealer)."""
+    dealer = None
+    if dealer_name.strip():
+        dealer = session.scalar(select(Dealer).where(Dealer.name == dealer_name.strip()))
+        if dealer is None:
+            raise NotFound(f"no dealer named {dealer_name.strip()[:100]!r}")
+    client.dealer_id = dealer.id if dealer else None
+    session.flush()
+    detail = f"dealer {dealer.name}" if dealer else "no dealer"
+    oplog.record(session, operator, "client.dealer", detail, client_id=client.id)
+    return client

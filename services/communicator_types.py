@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -95,3 +97,80 @@ def update(
         entity_id=comm.id,
     )
     return comm
+
+
+def list_all(session: Session) -> list[CommunicatorType]:
+    """Every communicator type, by name."""
+    return list(session.scalars(select(CommunicatorType).order_by(CommunicatorType.name)))
+
+
+def get(session: Session, comm_id: int) -> CommunicatorType:
+    comm = session.get(CommunicatorType, comm_id)
+    if comm is None:
+        raise NotFound(f"no communicator type {comm_id}")
+    return comm
+
+
+@dataclass(frozen=True)
+class CarrierAccount:
+    """What a carrier call needs, read in a transaction and used after it (no transaction is held open)."""
+
+    kind: str
+    server_address: str
+    user_name: str
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    ok: bool
+    message: str  # what the carrier answered, fit to show staff (never the key)
+
+
+def carrier_account(comm: CommunicatorType) -> CarrierAccount:
+    """The decrypted settings of ``comm``, for a carrier call made outside the transaction."""
+    try:
+        api_key = secrets.decrypt(comm.api_key_encrypted)
+    except secrets.SecretUnreadable as exc:
+        raise InvalidInput(f"{comm.name}: {exc}; enter the API key again") from None
+    return CarrierAccount(comm.kind, comm.server_address, comm.user_name, api_key)
+
+
+def check_connection(account: CarrierAccount, timeout_s: float = 5.0) -> ConnectionTest:
+    """Ask the carrier whether address and credentials work (Control Center's echo call)."""
+    from worker.carriers.errors import CarrierError  # the carrier client is only needed here
+    from worker.carriers.jasper import JasperClient
+
+    try:
+        with JasperClient(
+            account.server_address,
+            account.user_name,
+            account.api_key,
+            timeout=timeout_s,
+            connect_timeout=min(timeout_s, 3.0),
+        ) as client:
+            client.echo()
+    except CarrierError as exc:
+        return ConnectionTest(False, exc.message)
+    return ConnectionTest(
+        True, f"Control Center at {account.server_address} answered and accepted the credentials."
+    )
+
+
+def rotate_keys(session: Session, operator: str) -> int:
+    """Re-encrypt every stored API key under the newest encryption key; returns how many.
+
+    Put the new key first in COMMISSIONER_ENCRYPTION_KEYS, run this, then drop the old key.
+    """
+    stored = session.scalars(select(CommunicatorType).order_by(CommunicatorType.id)).all()
+    for comm in stored:
+        try:
+            comm.api_key_encrypted = secrets.rotate(comm.api_key_encrypted)
+        except secrets.SecretUnreadable:
+            raise InvalidInput(
+                f"the API key of communicator type {comm.name!r} cannot be decrypted with any configured "
+                "key: add the key it was stored with to COMMISSIONER_ENCRYPTION_KEYS"
+            ) from None
+    session.flush()
+    oplog.record(session, operator, "keys.rotate", f"{len(stored)} API keys re-encrypted")
+    return len(stored)

@@ -79,6 +79,9 @@ def claim(session: Session, execution_id: int, now: datetime | None = None) -> C
     shortly), or out of attempts (failed here).
     """
     now = now or utcnow()
+    target_key = session.scalar(select(TaskExecution.target_key).where(TaskExecution.id == execution_id))
+    if target_key is not None:
+        _lock_target(session, target_key)
     execution = _locked(session, execution_id)
     if execution is None or execution.status not in ACTIVE_STATUSES:
         return None
@@ -113,6 +116,17 @@ def claim(session: Session, execution_id: int, now: datetime | None = None) -> C
     )
 
 
+def _lock_target(session: Session, target_key: str) -> None:
+    # Every claimer locks all executions of a target, in id order, before deciding anything: one lock
+    # order for all, so two workers claiming on one SIM wait for each other instead of deadlocking.
+    session.execute(
+        select(TaskExecution.id)
+        .where(TaskExecution.target_key == target_key)
+        .order_by(TaskExecution.id)
+        .with_for_update()
+    )
+
+
 def _gave_up(execution: TaskExecution) -> str:
     last = execution.last_error or "no error was recorded (the worker may have died)"
     return f"gave up after {execution.attempts} attempts; last error: {last}"
@@ -121,14 +135,14 @@ def _gave_up(execution: TaskExecution) -> str:
 def _check_order(session: Session, execution: TaskExecution, now: datetime) -> Busy | bool | None:
     """Supersede ``execution`` if a newer one on its target exists; Busy if an older one is running.
 
-    Executions on one target are locked together first, so two workers cannot both decide to go.
+    The caller has locked the target's executions (``_lock_target``), so two workers cannot both go.
     """
     same_target = session.scalars(
         select(TaskExecution)
         .where(TaskExecution.target_key == execution.target_key, TaskExecution.id != execution.id)
         .where(or_(TaskExecution.id > execution.id, TaskExecution.status.in_(ACTIVE_STATUSES)))
         .order_by(TaskExecution.id)
-        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     newer = [e for e in same_target if e.id > execution.id]
     if newer:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ActionPlan, Client, OperatorLog, Signal
+from models import ActionPlan, Client, OperatorLog, Signal, TaskExecution
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,14 @@ def signals(session: Session, client: Client, *, after_id: int = 0, limit: int =
     ]
 
 
+def all_signals(session: Session, client: Client, page: int = 1000) -> list[HistoryEntry]:
+    """The client's whole history, oldest first, read a page at a time."""
+    entries: list[HistoryEntry] = []
+    while batch := signals(session, client, after_id=entries[-1].id if entries else 0, limit=page):
+        entries.extend(batch)
+    return entries
+
+
 def operator_log(session: Session, client: Client, limit: int = 1000) -> list[OperatorLog]:
     """Who changed what on the client, oldest first."""
     return list(
@@ -80,4 +89,60 @@ def operator_log(session: Session, client: Client, limit: int = 1000) -> list[Op
             .order_by(OperatorLog.id)
             .limit(limit)
         )
+    )
+
+
+def recent(session: Session, client: Client, *, after_id: int = 0, limit: int = 200) -> list[HistoryEntry]:
+    """The client's newest signals after signal ``after_id``, newest first (for screens)."""
+    newest = session.scalars(
+        select(Signal.id)
+        .where(Signal.client_id == client.id, Signal.id > after_id)
+        .order_by(Signal.id.desc())
+        .limit(limit)
+    ).all()
+    if not newest:
+        return []
+    return list(reversed(signals(session, client, after_id=min(newest) - 1, limit=limit)))
+
+
+@dataclass(frozen=True)
+class ExecutionState:
+    """Where a task execution stands, for the history row that reports its outcome."""
+
+    id: int
+    status: str
+    attempts: int
+    last_error: str | None
+    error_code: str | None
+    later_id: int | None  # a later execution for the same target (a retry or a newer press), if any
+
+
+def execution_states(session: Session, execution_ids: Iterable[int]) -> dict[int, ExecutionState]:
+    """The state of each execution in ``execution_ids``, by id."""
+    wanted = sorted(set(execution_ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(select(TaskExecution).where(TaskExecution.id.in_(wanted))).all()
+    return {row.id: _state(session, row) for row in rows}
+
+
+def _state(session: Session, execution: TaskExecution) -> ExecutionState:
+    same_target = (
+        TaskExecution.target_key == execution.target_key
+        if execution.target_key is not None
+        else (TaskExecution.signal_id == execution.signal_id) & (TaskExecution.task_id == execution.task_id)
+    )
+    later = session.scalar(
+        select(TaskExecution.id)
+        .where(same_target, TaskExecution.id > execution.id)
+        .order_by(TaskExecution.id.desc())
+        .limit(1)
+    )
+    return ExecutionState(
+        id=execution.id,
+        status=execution.status.value,
+        attempts=execution.attempts,
+        last_error=execution.last_error,
+        error_code=execution.error_code,
+        later_id=later,
     )

@@ -58,7 +58,10 @@ def decrypt(token: str) -> str:
 
 def rotate(token: str) -> str:
     """``token`` re-encrypted under the newest key (after adding a key in front of the old ones)."""
-    return _fernet().rotate(token.encode()).decode()
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise SecretUnreadable("a stored API key cannot be decrypted with the configured keys") from None
 
 
 def reset_cache() -> None:

@@ -27,6 +27,7 @@ from services import oplog, settings, system_events
 
 SYSTEM_EVENTS_CODE = "SYSEVENTS"
 JASPER_TASK_NO = 1
+CONSOLE_TASK_NO = 2
 JASPER_USER = "Jasper"
 
 M = TypeVar("M", bound=Base)
@@ -58,6 +59,14 @@ def seed(session: Session, operator: str) -> None:
         description="Jasper: activate/deactivate SIMs",
         system_account_id=template.id,
     )
+    _get_or_add(
+        session,
+        Task,
+        {"task_no": CONSOLE_TASK_NO},
+        type="jasper_console",
+        description="Jasper SIM console: status, SMS and rate plan changes",
+        system_account_id=template.id,
+    )
     user = _get_or_add(session, User, {"name": JASPER_USER}, is_global=True)
     commission = _plan(session, "Commission", 0, task, user, "Activate")
     decommission = _plan(session, "Decommission", 0, task, user, "Deactivate")
@@ -70,6 +79,9 @@ def seed(session: Session, operator: str) -> None:
         system_events.TASK_SUPERSEDED: result,
         system_events.TASK_FAILED: failure,
         system_events.TASK_UNCONFIRMED: failure,
+        system_events.SIM_CONSOLE_ACTION: result,
+        system_events.SIM_DRIFT: failure,
+        system_events.RECONCILIATION_SUMMARY: result,
     }
     for type_no, plan in plans.items():
         _get_or_add(

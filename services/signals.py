@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ MAX_DEPTH = 3
 
 # Targets already given an execution in this unit of work, per task: commissioning a base and its
 # linked areas reaches the same SIM several times, and it must be switched once.
-SeenTargets = set[tuple[int, str]]
+SeenTargets = set[tuple[int, str, str]]  # task, target key, options
 
 
 def log_signal(
@@ -138,8 +139,8 @@ def _executions(
     options: dict[str, object],
     seen: SeenTargets,
 ) -> Iterable[TaskExecution]:
-    task_type = task_types.get(task.type)
     try:
+        task_type = task_types.get(task.type)
         clean = task_type.validate_options(options)
         targets = task_type.expand(session, client, clean)
     except InvalidInput as exc:
@@ -148,20 +149,34 @@ def _executions(
     created = []
     for target in targets:
         if target.key is not None:
-            if (task.id, target.key) in seen:
+            once = (task.id, target.key, repr(sorted(clean.items())))
+            if once in seen:
                 continue
-            seen.add((task.id, target.key))
-        execution = TaskExecution(
-            signal_id=signal.id,
-            client_id=client.id,
-            task_id=task.id,
-            user_id=user_id,
-            options=clean,
-            target_key=target.key,
-            target={**target.data, **({"error": target.error} if target.error else {})},
-            published_at=signal.received_at,
-        )
-        session.add(execution)
-        created.append(execution)
+            seen.add(once)
+        created.append(add_execution(session, client, signal, task, user_id, clean, target))
     session.flush()
     return created
+
+
+def add_execution(
+    session: Session,
+    client: Client,
+    signal: Signal,
+    task: Task,
+    user_id: int | None,
+    options: dict[str, Any],
+    target: Target,
+) -> TaskExecution:
+    """One execution of ``task`` for ``signal`` on ``target``; the caller publishes it after commit."""
+    execution = TaskExecution(
+        signal_id=signal.id,
+        client_id=client.id,
+        task_id=task.id,
+        user_id=user_id,
+        options=options,
+        target_key=target.key,
+        target={**target.data, **({"error": target.error} if target.error else {})},
+        published_at=signal.received_at,
+    )
+    session.add(execution)
+    return execution

@@ -8,6 +8,9 @@ TASK_SUCCEEDED = 65518
 TASK_FAILED = 65519
 TASK_SUPERSEDED = 65520
 TASK_UNCONFIRMED = 65521
+SIM_CONSOLE_ACTION = 65522
+SIM_DRIFT = 65523
+RECONCILIATION_SUMMARY = 65524
 
 DESCRIPTIONS: dict[int, str] = {
     CLIENT_COMMISSIONED: "Client Commissioned",
@@ -16,6 +19,9 @@ DESCRIPTIONS: dict[int, str] = {
     TASK_FAILED: "Task Failed",
     TASK_SUPERSEDED: "Task Superseded",
     TASK_UNCONFIRMED: "Task Accepted, Not Yet Confirmed",
+    SIM_CONSOLE_ACTION: "SIM Console Action",
+    SIM_DRIFT: "SIM Status Drift",
+    RECONCILIATION_SUMMARY: "SIM Reconciliation Summary",
 }
 
 FIRST_SYSTEM_TYPE_NO = 65000

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from services.errors import InvalidInput
 
 _CLIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
-_ICCID = re.compile(r"^\d{19,20}$")
+_ICCID = re.compile(r"^[0-9]{19,20}$")  # ASCII digits only: \d would take any script's digits
 
 
 def luhn_valid(digits: str) -> bool:
@@ -54,6 +54,10 @@ def server_address(value: str) -> str:
         )
     if not parts.hostname:
         raise InvalidInput(f"server address {value!r} has no host name")
+    try:
+        parts.port  # noqa: B018 - reading it is the check: urlsplit parses the port lazily
+    except ValueError:
+        raise InvalidInput(f"server address {value!r} has a malformed port") from None
     if parts.username or parts.password:
         raise InvalidInput("server address must not contain a user name or password")
     if parts.query or parts.fragment:

@@ -67,6 +67,14 @@ def run(execution_id: int, performer: Performer[Any]) -> None:
     except CarrierError as exc:
         _carrier_failed(claim, exc)
         return
+    except Exception as exc:
+        # Not a carrier answer we know: a bug, or something we did not foresee. Retried within the
+        # attempt budget (it may be passing), with the traceback in the log for whoever fixes it.
+        log.exception("execution %s (%s): unexpected error", claim.execution_id, claim.label)
+        with unit_of_work() as session:
+            text = f"failed: internal error ({type(exc).__name__}); see the worker log"
+            executions.retry_later(session, claim, text, executions.backoff(claim.attempt))
+        return
     log.info("execution %s (%s): %s", claim.execution_id, claim.label, report.text)
     with unit_of_work() as session:
         executions.complete(session, claim, report.status, report.text)
@@ -80,6 +88,13 @@ def _prepare(session: Session, claim: Claim, performer: Performer[Any]) -> tuple
         return performer.prepare(session, claim), None
     except (TargetError, TaskLevelError) as exc:
         return None, exc
+    except Exception as exc:
+        # A bug or a broken configuration (say, a malformed encryption key on this worker). Rolling the
+        # claim back would leave the attempt uncounted and the execution would be re-sent for ever.
+        log.exception("execution %s: preparing failed", claim.execution_id)
+        return None, TaskLevelError(
+            f"internal error while preparing the task ({type(exc).__name__}); see the worker log"
+        )
 
 
 def _fail(claim: Claim, problem: Exception) -> None:

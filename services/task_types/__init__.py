@@ -5,8 +5,9 @@ from __future__ import annotations
 from services.errors import InvalidInput
 from services.task_types.base import Target, TaskType
 from services.task_types.jasper import JasperTaskType
+from services.task_types.jasper_console import JasperConsoleTaskType
 
-TASK_TYPES: dict[str, TaskType] = {t.name: t for t in (JasperTaskType(),)}
+TASK_TYPES: dict[str, TaskType] = {t.name: t for t in (JasperTaskType(), JasperConsoleTaskType())}
 
 
 def get(name: str) -> TaskType:

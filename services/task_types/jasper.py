@@ -29,7 +29,10 @@ class JasperTaskType:
         raise InvalidInput(f"Jasper task option Command Type must be Activate or Deactivate, not {raw!r}")
 
     def expand(self, session: Session, client: Client, options: Mapping[str, Any]) -> list[Target]:
-        owners = [client.id] + ([client.base_client_id] if client.base_client_id else [])
+        # An area linked to its base shares the base's SIM (commissioning one commissions both); an
+        # unlinked area is on its own, and must not switch the base's panel.
+        linked_base = client.base_client_id if client.linked_to_base else None
+        owners = [client.id] + ([linked_base] if linked_base else [])
         rows = session.execute(
             select(AddonDevice, CommunicatorType)
             .join(CommunicatorType, AddonDevice.communicator_type_id == CommunicatorType.id)

@@ -1,12 +1,12 @@
-"""The Jasper task: set a SIM's status at Cisco IoT Control Center and confirm it by reading it back."""
+"""The Jasper tasks: set a SIM's status (commissioning) or carry out a SIM console request, at Cisco IoT
+Control Center, confirming changes by reading them back."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,113 +14,105 @@ from config import get_settings
 from models import CommunicatorType, ExecutionStatus
 from services import secrets
 from services.executions import Claim
+from services.task_types import jasper_console
 from services.task_types.jasper import wanted_status
 from worker.carriers.jasper import JasperClient, StatusChange
+from worker.carriers.pool import Account, account_of, clients
 from worker.celery import app
-from worker.pacing import Pacer, account_key, make_pacer, wait_for_slot
 from worker.runner import Report, TargetError, TaskLevelError, run
 
 
 @dataclass(frozen=True)
-class Account:
-    communicator_type_id: int
-    server_address: str
-    user_name: str
-    api_key: str
-    calls_per_second: float
+class SimJob:
+    """One execution's work on one SIM: the account to call, the SIM and the execution's options."""
 
-    def __repr__(self) -> str:  # never the key
-        return f"Account({self.communicator_type_id}, {self.server_address!r}, {self.user_name!r})"
-
-
-@dataclass(frozen=True)
-class SimChange:
     account: Account
     iccid: str
-    wanted: str
+    options: dict[str, Any]
 
 
-class _Clients:
-    """One paced HTTP client per carrier account per process (connections are reused between tasks)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._clients: dict[tuple[object, ...], JasperClient] = {}
-        self._pacer: Pacer | None = None
-
-    def get(self, account: Account) -> JasperClient:
-        fingerprint = hashlib.sha256(account.api_key.encode()).hexdigest()
-        key: tuple[object, ...] = (account.communicator_type_id, account.server_address, account.user_name)
-        key += (fingerprint, account.calls_per_second)
-        with self._lock:
-            if key not in self._clients:
-                self._clients[key] = self._new_client(account)
-            return self._clients[key]
-
-    def _new_client(self, account: Account) -> JasperClient:
-        settings = get_settings()
-        if self._pacer is None:
-            self._pacer = make_pacer(settings)
-        pacer, pacing_key = self._pacer, account_key(account.server_address, account.user_name)
-
-        def pace() -> None:
-            wait_for_slot(pacer, pacing_key, account.calls_per_second, settings.pacing_max_wait_s)
-
-        return JasperClient(
-            account.server_address,
-            account.user_name,
-            account.api_key,
-            timeout=settings.carrier_timeout_s,
-            connect_timeout=settings.carrier_connect_timeout_s,
-            before_call=pace,
-        )
-
-    def forget(self) -> None:
-        # After fork: the parent's connections and Redis client are not ours.
-        self._clients, self._pacer = {}, None
+def prepare_sim_job(session: Session, claim: Claim) -> SimJob:
+    """Read the carrier account of the execution's SIM (in the claim's transaction)."""
+    comm = session.get(CommunicatorType, claim.target["communicator_type_id"])
+    if comm is None:
+        raise TargetError("the add-on device's communicator type no longer exists")
+    try:
+        account = account_of(comm)
+    except secrets.SecretUnreadable as exc:
+        raise TaskLevelError(f"communicator type {comm.name}: {exc}") from None
+    return SimJob(account, claim.target["iccid"], claim.options)
 
 
-clients = _Clients()
-os.register_at_fork(after_in_child=clients.forget)
+def change_status(client: JasperClient, iccid: str, wanted: str) -> Report:
+    """Set the SIM's status and confirm it by reading it back."""
+    result = client.set_status(iccid, wanted)
+    if result is StatusChange.ALREADY:
+        return Report(ExecutionStatus.SUCCEEDED, f"already {wanted}")
+    settings = get_settings()
+    if settings.confirm_attempts == 0:
+        return Report(ExecutionStatus.SUCCEEDED, f"{wanted}, accepted by the carrier (read-back is off)")
+    if _read_back(lambda: client.get_device(iccid).status == wanted):
+        return Report(ExecutionStatus.SUCCEEDED, f"{wanted}, confirmed by the carrier")
+    return Report(
+        ExecutionStatus.UNCONFIRMED,
+        f"the carrier accepted {wanted} but does not show it yet; accepted, not yet confirmed",
+    )
 
 
-class JasperPerformer:
-    def prepare(self, session: Session, claim: Claim) -> SimChange:
-        comm = session.get(CommunicatorType, claim.target["communicator_type_id"])
-        if comm is None:
-            raise TargetError("the add-on device's communicator type no longer exists")
-        try:
-            api_key = secrets.decrypt(comm.api_key_encrypted)
-        except secrets.SecretUnreadable as exc:
-            raise TaskLevelError(f"communicator type {comm.name}: {exc}") from None
-        account = Account(comm.id, comm.server_address, comm.user_name, api_key, comm.calls_per_second)
-        return SimChange(account, claim.target["iccid"], wanted_status(claim.options))
-
-    def perform(self, change: SimChange) -> Report:
-        client = clients.get(change.account)
-        result = client.set_status(change.iccid, change.wanted)
-        if result is StatusChange.ALREADY:
-            return Report(ExecutionStatus.SUCCEEDED, f"already {change.wanted}")
-        if _confirmed(client, change):
-            return Report(ExecutionStatus.SUCCEEDED, f"{change.wanted}, confirmed by the carrier")
-        return Report(
-            ExecutionStatus.UNCONFIRMED,
-            f"the carrier accepted {change.wanted} but does not show it yet; accepted, not yet confirmed",
-        )
-
-
-def _confirmed(client: JasperClient, change: SimChange) -> bool:
-    """Read the status back until it shows the wanted one, a bounded number of times."""
+def _read_back(shows_change: Callable[[], bool]) -> bool:
+    """Read until the carrier shows the change, a bounded number of times."""
     settings = get_settings()
     for attempt in range(settings.confirm_attempts):
         if attempt:
             time.sleep(settings.confirm_interval_s)
-        if client.get_device(change.iccid).status == change.wanted:
+        if shows_change():
             return True
-    return settings.confirm_attempts == 0
+    return False
+
+
+class JasperPerformer:
+    """Commissioning: activate or deactivate the SIM as the assignment's Command Type says."""
+
+    def prepare(self, session: Session, claim: Claim) -> SimJob:
+        return prepare_sim_job(session, claim)
+
+    def perform(self, job: SimJob) -> Report:
+        return change_status(clients.get(job.account), job.iccid, wanted_status(job.options))
+
+
+class SimConsolePerformer:
+    """The SIM console: a status change, an SMS or a rate plan change, as the options say."""
+
+    def prepare(self, session: Session, claim: Claim) -> SimJob:
+        return prepare_sim_job(session, claim)
+
+    def perform(self, job: SimJob) -> Report:
+        client = clients.get(job.account)
+        action = job.options["action"]
+        if action == jasper_console.SET_STATUS:
+            return change_status(client, job.iccid, job.options["status"])
+        if action == jasper_console.SEND_SMS:
+            sms_id = client.send_sms(job.iccid, job.options["text"])
+            status = client.get_sms(sms_id).status or "unknown"
+            return Report(
+                ExecutionStatus.SUCCEEDED, f"SMS sent, carrier message id {sms_id}, status {status}"
+            )
+        plan = job.options["rate_plan"]
+        client.set_rate_plan(job.iccid, plan)
+        if _read_back(lambda: client.get_device(job.iccid).rate_plan == plan):
+            return Report(ExecutionStatus.SUCCEEDED, f"rate plan {plan}, confirmed by the carrier")
+        return Report(
+            ExecutionStatus.UNCONFIRMED, f"the carrier accepted rate plan {plan} but does not show it yet"
+        )
 
 
 @app.task(name="jasper.set_sim_status", ignore_result=True)
 def set_sim_status(execution_id: int) -> None:
     """Carry out one Jasper task execution (activate or deactivate one SIM)."""
     run(execution_id, JasperPerformer())
+
+
+@app.task(name="jasper.sim_action", ignore_result=True)
+def sim_action(execution_id: int) -> None:
+    """Carry out one SIM console request (status, SMS or rate plan)."""
+    run(execution_id, SimConsolePerformer())

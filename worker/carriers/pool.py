@@ -1,0 +1,88 @@
+"""Carrier accounts and their clients: one paced HTTP client per account per process.
+
+A communicator type names a carrier account (server address, user name, API key, calls per second).
+Everything that calls a carrier (the Jasper task, the SIM console's live reads) takes its client from
+here, so connections are reused and every call is paced against the account's shared budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from config import get_settings
+from models import CommunicatorType
+from services import secrets
+from worker.carriers.jasper import JasperClient
+from worker.pacing import Pacer, account_key, make_pacer, wait_for_slot
+
+
+@dataclass(frozen=True)
+class Account:
+    communicator_type_id: int
+    server_address: str
+    user_name: str
+    api_key: str
+    calls_per_second: float
+
+    def __repr__(self) -> str:  # never the key
+        return f"Account({self.communicator_type_id}, {self.server_address!r}, {self.user_name!r})"
+
+
+def account_of(comm: CommunicatorType) -> Account:
+    """The account of a communicator type, its key decrypted; raises secrets.SecretUnreadable."""
+    api_key = secrets.decrypt(comm.api_key_encrypted)
+    return Account(comm.id, comm.server_address, comm.user_name, api_key, comm.calls_per_second)
+
+
+def load_account(session: Session, communicator_type_id: int) -> Account | None:
+    comm = session.get(CommunicatorType, communicator_type_id)
+    return account_of(comm) if comm is not None else None
+
+
+class Clients:
+    """One paced HTTP client per carrier account per process (connections are reused between tasks)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[object, ...], JasperClient] = {}
+        self._pacer: Pacer | None = None
+
+    def get(self, account: Account) -> JasperClient:
+        fingerprint = hashlib.sha256(account.api_key.encode()).hexdigest()
+        key: tuple[object, ...] = (account.communicator_type_id, account.server_address, account.user_name)
+        key += (fingerprint, account.calls_per_second)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._new_client(account)
+            return self._clients[key]
+
+    def _new_client(self, account: Account) -> JasperClient:
+        settings = get_settings()
+        if self._pacer is None:
+            self._pacer = make_pacer(settings)
+        pacer, pacing_key = self._pacer, account_key(account.server_address, account.user_name)
+
+        def pace() -> None:
+            wait_for_slot(pacer, pacing_key, account.calls_per_second, settings.pacing_max_wait_s)
+
+        return JasperClient(
+            account.server_address,
+            account.user_name,
+            account.api_key,
+            timeout=settings.carrier_timeout_s,
+            connect_timeout=settings.carrier_connect_timeout_s,
+            before_call=pace,
+        )
+
+    def forget(self) -> None:
+        # After fork: the parent's connections and Redis client are not ours.
+        self._clients, self._pacer = {}, None
+
+
+clients = Clients()
+os.register_at_fork(after_in_child=clients.forget)
