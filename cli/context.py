@@ -17,6 +17,7 @@ from models.db import unit_of_work
 from services import validation
 from services.clients import ClientRef
 from services.errors import UserError
+from worker.carriers.errors import CarrierError
 
 log = logging.getLogger("commissioner.cli")
 
@@ -55,6 +56,10 @@ class CommissionerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except UserError as exc:
+            fail(str(exc))
+        except CarrierError as exc:  # the carrier's answer, explained; never carries a secret
+            fail(exc.message)
+        except TimeoutError as exc:
             fail(str(exc))
         except DBAPIError as exc:
             log.debug("database error", exc_info=True)

@@ -8,6 +8,7 @@ import click
 
 import migrations
 from cli import clients as client_commands
+from cli import sims as sim_commands
 from cli.context import (
     CommissionerGroup,
     client_ref,
@@ -133,6 +134,19 @@ def settings_set(name: str, value: str) -> None:
     click.echo(f"{name} = {stored!r}")
 
 
+@cli.group("keys")
+def keys() -> None:
+    """Encryption keys of the API keys at rest."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every API key under the newest key (the first in COMMISSIONER_ENCRYPTION_KEYS)."""
+    with session() as s:
+        count = communicator_types.rotate_keys(s, operator())
+    click.echo(f"{count} API keys re-encrypted under the newest key")
+
+
 @cli.group("execution")
 def execution() -> None:
     """Task executions."""
@@ -188,6 +202,7 @@ def demo(keep: bool) -> None:
 
 
 cli.add_command(client_commands.client)
+cli.add_command(sim_commands.sim)
 
 
 def main() -> None:

@@ -271,11 +271,11 @@ class JasperClient:
     def get_usage(self, iccid: str, cycle_start: date | None = None) -> Usage:
         """A SIM's usage in the current billing cycle (GET /devices/{iccid}/ctdUsages).
 
-        `cycle_start` is sent as cycleStartDate in the carrier's yyyy-MM-ddZ form. Control Center
+        `cycle_start` is sent as cycleStartDate, YYYY-MM-DD (the form the console shows). Control Center
         documents that parameter for usageInZone only, so an account may answer 10000028
         (unrecognised parameter).
         """
-        params = {"cycleStartDate": f"{cycle_start.isoformat()}Z"} if cycle_start else None
+        params = {"cycleStartDate": cycle_start.isoformat()} if cycle_start else None
         call = _Call("get_usage", "get usage", "GET", f"/devices/{iccid}/ctdUsages", iccid, params)
         return _usage(call, self._get_json(call))
 
