@@ -21,7 +21,7 @@ from cli.processes import free_port, start_simulator, start_worker, stop, wait_u
 from config import get_settings
 from models import Signal
 from models.db import unit_of_work
-from services import clients, communicator_types, history
+from services import accounts, clients, communicator_types, history
 from services.clients import ClientRef
 from services.errors import NotFound
 from services.seed import seed
@@ -32,6 +32,7 @@ CLIENT = "DEMO001"
 COMM_TYPE = "Demo Control Center"
 USER = "demo"
 ICCID = with_luhn_digit("898800000000000001")
+WEB_LOGIN = "demo"
 
 
 def run_demo(keep: bool = False) -> None:
@@ -52,6 +53,7 @@ def run_demo(keep: bool = False) -> None:
         with unit_of_work() as session:
             for entry in history.signals(session, clients.find(session, ClientRef(CLIENT))):
                 click.echo("  " + format_entry(entry))
+        _web_login()
         if keep:
             click.echo(f"\nSimulator: http://127.0.0.1:{port}/rws/api/v1; press Ctrl-C to stop.")
             worker.wait()
@@ -74,6 +76,21 @@ def _prepare(server_address: str, api_key: str) -> None:
         if not clients.devices(session, client):
             clients.add_device(session, client, COMM_TYPE, ICCID, OPERATOR)
     click.echo(f"Client {CLIENT} has SIM {ICCID} on communicator type {COMM_TYPE!r}.")
+
+
+def _web_login() -> None:
+    """A demo admin login with a new random password each run, and how to use it."""
+    password = secrets.token_urlsafe(12)
+    with unit_of_work() as session:
+        found = [a for a in accounts.list_all(session) if a.username == WEB_LOGIN]
+        if found:
+            accounts.update(session, found[0], OPERATOR, new_password=password, active=True)
+        else:
+            accounts.add(session, WEB_LOGIN, password, accounts.ADMIN, OPERATOR)
+    click.echo(
+        "\nWeb app: run `commissioner web` (or `.venv/bin/commissioner web`), open http://127.0.0.1:8000/"
+        f"\nand log in as {WEB_LOGIN!r} with password {password!r} (an admin; a new password each demo run)."
+    )
 
 
 def _commission() -> int:

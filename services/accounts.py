@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import os
 import re
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -58,8 +59,10 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
-# Checked when the user name is unknown, so a login takes as long for an unknown name as a wrong password.
-_DUMMY_HASH = hash_password(os.urandom(16).hex())
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Checked when the user name is unknown, so that takes as long as a wrong password."""
+    return hash_password(os.urandom(16).hex())
 
 
 def username(value: str) -> str:
@@ -116,7 +119,7 @@ def authenticate(session: Session, name: str, given_password: str) -> OperatorAc
         select(OperatorAccount).where(OperatorAccount.username == name.strip().lower()[:100])
     )
     if account is None:
-        verify_password(_DUMMY_HASH, given_password)
+        verify_password(_dummy_hash(), given_password)
         return None
     if not verify_password(account.password_hash, given_password) or not account.active:
         return None

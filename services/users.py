@@ -54,6 +54,10 @@ def update(session: Session, user: User, operator: str, *, name: str, is_global:
     user.name, user.is_global = _unique_name(session, name, user.id), is_global
     session.flush()
     oplog.record(
-        session, operator, "user.update", f"{user.name} ({'global' if is_global else 'local'})", entity_id=user.id
+        session,
+        operator,
+        "user.update",
+        f"{user.name} ({'global' if is_global else 'local'})",
+        entity_id=user.id,
     )
     return user

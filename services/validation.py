@@ -46,7 +46,12 @@ def client_code(value: str) -> str:
 def server_address(value: str) -> str:
     """A carrier API base address: http:// or https://, a host, and the API path (e.g. /rws/api/v1)."""
     cleaned = value.strip().rstrip("/")
-    parts = urlsplit(cleaned)
+    if len(cleaned) > 500:  # the column's size
+        raise InvalidInput("server address must be at most 500 characters")
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        raise InvalidInput(f"server address {value!r} is not a valid address") from None
     if parts.scheme not in ("http", "https"):
         raise InvalidInput(
             f"server address {value!r} must start with http:// or https:// "

@@ -1,0 +1,180 @@
+"""The JSON API's request and response bodies (they are the OpenAPI document's schemas)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# No NUL and no other C0 control character but tab: the databases refuse NUL, and a history line
+# is one line. Every text field has a length limit, so no request can be unboundedly large.
+_LINE = r"^[^\x00-\x08\x0a-\x1f]*$"
+
+ClientCode = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")]
+Area = Annotated[int, Field(ge=0, le=9999)]
+Port = Annotated[str, Field(min_length=1, max_length=8, pattern=_LINE)]
+Memo = Annotated[str, Field(max_length=1000, pattern=_LINE)]
+Line = Annotated[str, Field(max_length=500, pattern=_LINE)]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=_LINE)]
+Role = Literal["operator", "admin"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="What was wrong, for people")
+
+
+class SignalIn(_In):
+    """A signal from another system, logged through the same pipeline as the pages' presses."""
+
+    client_code: ClientCode
+    area: Area | None = Field(default=None, description="Only when the client code has several areas")
+    port: Port | None = Field(default=None, description="Only when the client code has several ports")
+    type_no: Annotated[int, Field(ge=0, le=65535)]
+    zone: Annotated[int, Field(ge=0, le=65535)] = Field(default=0, description="Zone or user number")
+    memo: Memo = ""
+
+
+class HistoryEntryOut(BaseModel):
+    id: int
+    time: datetime
+    type_no: int
+    zone: int
+    description: str
+    action_plan: str | None
+    source: str = Field(description="Auto, Manual or API")
+    memo: str
+    operator: str | None
+    execution_id: int | None = Field(description="The task execution whose outcome this signal reports")
+    outcome: Literal["succeeded", "failed", "superseded", "unconfirmed"] | None
+
+
+class SignalOut(HistoryEntryOut):
+    client_code: str
+    area: int
+    port: str
+
+
+class DeviceOut(BaseModel):
+    id: int
+    communicator_type: str
+    kind: str
+    device_ref_no: str | None = Field(description="For a Jasper communicator type: the SIM's ICCID")
+
+
+class ClientOut(BaseModel):
+    id: int
+    code: str
+    area: int
+    port: str
+    name: str
+    is_template: bool
+    commissioned_at: datetime | None
+    decommissioned_at: datetime | None
+    decommission_reason: str | None
+    offline: bool
+
+
+class ClientDetailOut(ClientOut):
+    devices: list[DeviceOut]
+
+
+class ClientIn(_In):
+    code: ClientCode
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=_LINE)]
+    area: Area = 1
+    port: Port = "1"
+    template_code: ClientCode | None = Field(default=None, description="Default: the system-wide setting")
+
+
+class DeviceIn(_In):
+    communicator_type: Name
+    device_ref_no: Annotated[str, Field(min_length=1, max_length=32, pattern=_LINE)]
+
+
+class CommissionIn(_In):
+    memo: Memo = ""
+
+
+class DecommissionIn(_In):
+    reason: Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE)]
+    offline: bool = Field(default=False, description="Take Client Offline: its signals raise no response")
+
+
+class PressOut(BaseModel):
+    """What a commission or decommission did: the accounts changed and the signals logged."""
+
+    client: ClientOut
+    signal_ids: list[int] = Field(description="One 65516/65517 signal per account (base and linked areas)")
+
+
+class ExecutionOut(BaseModel):
+    id: int
+    status: Literal["pending", "running", "succeeded", "failed", "superseded", "unconfirmed"]
+    client_id: int
+    signal_id: int
+    attempts: int
+    last_error: str | None
+
+
+class OperatorLogOut(BaseModel):
+    id: int
+    at: datetime
+    operator: str
+    action: str
+    detail: str
+
+
+class CommunicatorTypeOut(BaseModel):
+    """A carrier account. The API key is write-only: no answer ever contains it."""
+
+    id: int
+    name: str
+    kind: str
+    server_address: str
+    user_name: str
+    calls_per_second: float
+
+
+class CommunicatorTypeIn(_In):
+    name: Name
+    kind: Literal["jasper"] = "jasper"
+    server_address: Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE)]
+    user_name: Annotated[str, Field(min_length=1, max_length=200, pattern=_LINE)]
+    api_key: Annotated[
+        str, Field(min_length=1, max_length=500, pattern=_LINE, json_schema_extra={"writeOnly": True})
+    ]
+    calls_per_second: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 1.0
+
+
+class CommunicatorTypeUpdate(_In):
+    """Only the fields given change; an absent api_key keeps the stored key."""
+
+    server_address: Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE)] | None = None
+    user_name: Annotated[str, Field(min_length=1, max_length=200, pattern=_LINE)] | None = None
+    api_key: (
+        Annotated[
+            str, Field(min_length=1, max_length=500, pattern=_LINE, json_schema_extra={"writeOnly": True})
+        ]
+        | None
+    ) = None
+    calls_per_second: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = None
+
+
+class ConnectionTestOut(BaseModel):
+    ok: bool
+    message: str = Field(description="What the carrier answered (never the key)")
+
+
+class SettingOut(BaseModel):
+    name: str
+    label: str
+    value: str
+
+
+class SettingIn(_In):
+    value: Line

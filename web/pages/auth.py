@@ -1,0 +1,58 @@
+"""Log in and out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from models.db import unit_of_work
+from services import accounts
+from web.auth import LoginRequired, log_in, log_out, page_user
+from web.forms import NO_FORM, Form, FormState, read_form
+from web.templating import render
+
+router = APIRouter()
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: never another site (open redirect) or a protocol-relative URL."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")) and "\x00" not in target:
+        return target
+    return "/clients"
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/clients", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/clients") -> Response:
+    try:
+        page_user(request)
+        return RedirectResponse(_safe_next(next), status_code=303)
+    except LoginRequired:
+        pass
+    return render(request, "login.html", {"state": NO_FORM, "next": _safe_next(next)})
+
+
+@router.post("/login")
+def login(request: Request, form: Annotated[Form, Depends(read_form)]) -> Response:
+    target = _safe_next(form.text("next"))
+    with unit_of_work() as session:
+        account = accounts.authenticate(session, form.text("username"), form.text("password"))
+    if account is None:
+        state = FormState(
+            "login", form.refill(), {"": "The user name or password is wrong (or the account is disabled)."}
+        )
+        return render(request, "login.html", {"state": state, "next": target}, status_code=400)
+    log_in(request, account)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    log_out(request)
+    return RedirectResponse("/login", status_code=303)

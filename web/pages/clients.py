@@ -1,0 +1,266 @@
+"""Operators' pages: find a client; its Maintenance view, History (polled by htmx) and operator log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import escape
+from sqlalchemy.orm import Session
+
+from models import Client, Dealer
+from models.db import unit_of_work
+from services import clients, communicator_types, executions, history, overrides
+from services.errors import UserError
+from web.auth import PageAdmin, PageUser, Principal
+from web.errors import user_error_status
+from web.forms import NO_FORM, Form, FormState, failed, read_form
+from web.limits import MAX_BIG_ID, MAX_ID
+from web.templating import flash, render, render_fragment
+
+router = APIRouter()
+
+SEARCH_LIMIT = 50
+HISTORY_ROWS = 200
+ClientId = Annotated[int, Path(ge=1, le=MAX_ID)]
+FormData = Annotated[Form, Depends(read_form)]
+
+_ADD_LABELS = {"code": "client code", "name": "name", "area": "area", "port": "port", "template": "template"}
+_DEVICE_LABELS = {"communicator_type": "communicator type", "device_ref_no": "ICCID"}
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# -- search ----------------------------------------------------------------------------------------
+
+
+@router.get("/clients")
+def search(
+    request: Request,
+    user: PageUser,
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    return _search_page(request, user, q.replace("\x00", ""), NO_FORM)
+
+
+def _search_page(request: Request, user: Principal, q: str, state: FormState) -> HTMLResponse:
+    with unit_of_work() as session:
+        results = clients.search(session, q, limit=SEARCH_LIMIT)
+        return render(
+            request,
+            "clients.html",
+            {"nav": "clients", "q": q, "results": results, "limit": SEARCH_LIMIT, "state": state},
+            user=user,
+            status_code=422 if state.errors else 200,
+        )
+
+
+@router.post("/clients")
+def add_client(request: Request, user: PageAdmin, form: FormData) -> Response:
+    try:
+        with unit_of_work() as session:
+            added = clients.add(
+                session,
+                form.text("code", "client code"),
+                form.text("name"),
+                user.name,
+                area=form.integer("area", "area"),
+                port=form.text("port"),
+                template_code=form.text("template", "template").strip() or None,
+            )
+            client_id = added.id
+    except UserError as error:
+        return _search_page(request, user, "", failed("add", form, error, _ADD_LABELS))
+    flash(request, f"Client {form.text('code').strip()} added.")
+    return RedirectResponse(f"/clients/{client_id}", status_code=303)
+
+
+# -- the client page -------------------------------------------------------------------------------
+
+
+def _maintenance(session: Session, client: Client, user: Principal) -> dict[str, Any]:
+    dealer = session.get(Dealer, client.dealer_id) if client.dealer_id else None
+    context: dict[str, Any] = {
+        "client": client,
+        "devices": clients.devices(session, client),
+        "dealer": dealer.name if dealer else None,
+        "user": user,
+    }
+    if user.is_admin:
+        context["communicator_types"] = [c.name for c in communicator_types.list_all(session)]
+        context["dealers"] = [d.name for d in overrides.dealers(session)]
+    return context
+
+
+def _history(session: Session, client: Client, after_id: int = 0) -> dict[str, Any]:
+    entries = history.recent(session, client, after_id=after_id, limit=HISTORY_ROWS)
+    states = history.execution_states(session, [e.execution_id for e in entries if e.execution_id])
+    last_id = entries[0].id if entries else after_id
+    return {"entries": entries, "states": states, "last_id": last_id}
+
+
+def _client_page(
+    request: Request, user: Principal, client_id: int, state: FormState = NO_FORM
+) -> HTMLResponse:
+    with unit_of_work() as session:
+        client = clients.get(session, client_id)
+        context = {
+            **_maintenance(session, client, user),
+            **_history(session, client),
+            "state": state,
+            "nav": "clients",
+            "tab": "client",
+        }
+        return render(request, "client.html", context, user=user, status_code=422 if state.errors else 200)
+
+
+def _maintenance_fragment(
+    request: Request, user: Principal, client_id: int, state: FormState = NO_FORM, message: str = ""
+) -> HTMLResponse:
+    with unit_of_work() as session:
+        client = clients.get(session, client_id)
+        context = {**_maintenance(session, client, user), "state": state, "message": message}
+        status = 422 if state.errors else 200
+        return render_fragment(request, "_maintenance.html", context, user=user, status_code=status)
+
+
+@router.get("/clients/{client_id}")
+def client_page(request: Request, user: PageUser, client_id: ClientId) -> Response:
+    return _client_page(request, user, client_id)
+
+
+@router.get("/clients/{client_id}/history/rows")
+def history_rows(
+    request: Request,
+    user: PageUser,
+    client_id: ClientId,
+    after_id: Annotated[int, Query(ge=0, le=MAX_BIG_ID)] = 0,
+) -> Response:
+    """New history rows for htmx: a fresh polling row, then the signals after ``after_id``."""
+    with unit_of_work() as session:
+        client = clients.get(session, client_id)
+        context = _history(session, client, after_id)
+        if not context["entries"]:
+            return Response(status_code=204)  # htmx keeps the polling row as it is
+        return render_fragment(request, "_history_rows.html", {"client": client, **context}, user=user)
+
+
+@router.get("/clients/{client_id}/log")
+def operator_log(request: Request, user: PageUser, client_id: ClientId) -> Response:
+    with unit_of_work() as session:
+        client = clients.get(session, client_id)
+        entries = list(reversed(history.operator_log(session, client)))
+        context = {"client": client, "entries": entries, "nav": "clients", "tab": "log"}
+        return render(request, "client_log.html", context, user=user)
+
+
+# -- Maintenance actions ---------------------------------------------------------------------------
+
+
+def _maintenance_action(
+    request: Request,
+    user: Principal,
+    client_id: int,
+    form: Form,
+    key: str,
+    labels: dict[str, str],
+    act: Callable[[Session, Client], str],
+) -> Response:
+    """Run ``act(session, client)`` and answer with the Maintenance view (htmx) or the page again."""
+    try:
+        with unit_of_work() as session:
+            message = act(session, clients.get(session, client_id))
+    except UserError as error:
+        state = failed(key, form, error, labels)
+        if _is_htmx(request):
+            return _maintenance_fragment(request, user, client_id, state)
+        return _client_page(request, user, client_id, state)
+    if _is_htmx(request):
+        return _maintenance_fragment(request, user, client_id, message=message)
+    flash(request, message)
+    return RedirectResponse(f"/clients/{client_id}", status_code=303)
+
+
+@router.post("/clients/{client_id}/commission")
+def commission(request: Request, user: PageUser, client_id: ClientId, form: FormData) -> Response:
+    def act(session: Session, client: Client) -> str:
+        logged = clients.commission(session, client, user.name, form.text("memo"))
+        return f"{client.label} commissioned ({len(logged)} account(s)): the outcome follows in History."
+
+    return _maintenance_action(request, user, client_id, form, "commission", {}, act)
+
+
+@router.post("/clients/{client_id}/decommission")
+def decommission(request: Request, user: PageUser, client_id: ClientId, form: FormData) -> Response:
+    def act(session: Session, client: Client) -> str:
+        offline = form.checked("offline")
+        logged = clients.decommission(
+            session, client, user.name, form.text("reason", "reason"), offline=offline
+        )
+        taken = " and taken offline" if offline else ""
+        return f"{client.label} decommissioned{taken} ({len(logged)} account(s)): the outcome follows."
+
+    return _maintenance_action(request, user, client_id, form, "decommission", {"reason": "reason"}, act)
+
+
+@router.post("/clients/{client_id}/devices")
+def add_device(request: Request, user: PageAdmin, client_id: ClientId, form: FormData) -> Response:
+    def act(session: Session, client: Client) -> str:
+        device = clients.add_device(
+            session,
+            client,
+            form.text("communicator_type", "communicator type"),
+            form.text("device_ref_no", "Device Ref No"),
+            user.name,
+        )
+        return f"Device {device.device_ref_no} added."
+
+    return _maintenance_action(request, user, client_id, form, "device", _DEVICE_LABELS, act)
+
+
+@router.post("/clients/{client_id}/dealer")
+def set_dealer(request: Request, user: PageAdmin, client_id: ClientId, form: FormData) -> Response:
+    def act(session: Session, client: Client) -> str:
+        clients.set_dealer(session, client, form.text("dealer", "dealer"), user.name)
+        return "Dealer changed."
+
+    return _maintenance_action(request, user, client_id, form, "dealer", {"dealer": "dealer"}, act)
+
+
+# -- retry -----------------------------------------------------------------------------------------
+
+
+@router.post("/executions/{execution_id}/retry")
+def retry(
+    request: Request,
+    user: PageUser,
+    execution_id: Annotated[int, Path(ge=1, le=MAX_BIG_ID)],
+    form: FormData,
+) -> Response:
+    """Retry a failed execution; htmx swaps the answer in place of the Retry button."""
+    try:
+        with unit_of_work() as session:
+            new = executions.retry(session, execution_id, user.name)
+            message, client_id = (
+                f"Retrying as execution {new.id}: the outcome follows in History.",
+                new.client_id,
+            )
+    except UserError as error:
+        if _is_htmx(request):
+            return HTMLResponse(
+                f'<p class="field-error" role="alert">{escape(str(error))}</p>',
+                status_code=user_error_status(error),
+            )
+        flash(request, str(error), "error")
+        back = form.text("client_id")
+        return RedirectResponse(
+            f"/clients/{back}" if back.isascii() and back.isdigit() else "/clients", status_code=303
+        )
+    if _is_htmx(request):
+        return HTMLResponse(f'<p class="help" role="status">{escape(message)}</p>')
+    flash(request, message)
+    return RedirectResponse(f"/clients/{client_id}", status_code=303)

@@ -1,0 +1,62 @@
+"""Jinja2 templates and the one helper every page renders with (user, CSRF token, flash messages)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from web.auth import CSRF_FIELD, CSRF_HEADER, Principal, csrf_token
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")
+_FLASHES = "flashes"
+
+
+def _when(moment: datetime | None) -> str:
+    """A timestamp in the server's local time zone, to the second."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+templates.env.filters["when"] = _when
+templates.env.globals.update(CSRF_FIELD=CSRF_FIELD, CSRF_HEADER=CSRF_HEADER)
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    """A message shown once, on the next page (after a redirect)."""
+    request.session.setdefault(_FLASHES, []).append([kind, message])
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    user: Principal | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render ``template`` with the user, the CSRF token and pending flash messages."""
+    full = {
+        "user": user,
+        "csrf_token": csrf_token(request),
+        "flashes": request.session.pop(_FLASHES, []),
+        **(context or {}),
+    }
+    return templates.TemplateResponse(request, template, full, status_code=status_code)
+
+
+def render_fragment(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    user: Principal | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render a piece of a page for htmx to swap in (flash messages stay for the next full page)."""
+    full = {"user": user, "csrf_token": csrf_token(request), **(context or {})}
+    return templates.TemplateResponse(request, template, full, status_code=status_code)
