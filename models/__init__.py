@@ -4,16 +4,20 @@ from models.action_plan import ActionPlan
 from models.addon_device import AddonDevice
 from models.api_token import ApiToken
 from models.base import Base, utcnow
+from models.bulk_job import BulkJob, BulkKind
+from models.bulk_row import BulkRow, BulkRowStatus
 from models.client import Client
 from models.communicator_type import CommunicatorType
 from models.dealer import Dealer
 from models.event_type import EventType
 from models.operator_account import OperatorAccount
 from models.operator_log import OperatorLog
+from models.reconcile_cursor import ReconcileCursor
 from models.response_override import ResponseOverride
 from models.response_plan import ResponsePlan
 from models.response_plan_entry import ResponsePlanEntry
 from models.signal import Outcome, Signal, SignalSource
+from models.sim_drift import SimDrift
 from models.system_setting import SystemSetting
 from models.task import Task
 from models.task_assignment import TaskAssignment
@@ -27,6 +31,10 @@ __all__ = [
     "AddonDevice",
     "ApiToken",
     "Base",
+    "BulkJob",
+    "BulkKind",
+    "BulkRow",
+    "BulkRowStatus",
     "Client",
     "CommunicatorType",
     "Dealer",
@@ -35,11 +43,13 @@ __all__ = [
     "OperatorAccount",
     "OperatorLog",
     "Outcome",
+    "ReconcileCursor",
     "ResponseOverride",
     "ResponsePlan",
     "ResponsePlanEntry",
     "Signal",
     "SignalSource",
+    "SimDrift",
     "SystemSetting",
     "Task",
     "TaskAssignment",

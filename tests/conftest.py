@@ -27,7 +27,8 @@ from worker import enqueue
 
 PG_ADMIN_DSN = os.environ.get("COMMISSIONER_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("COMMISSIONER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-PG_TEMPLATE = "commissioner_test_template"
+# One template per test session: two sessions on one server must not drop each other's.
+PG_TEMPLATE = f"commissioner_test_template_{os.getpid()}"
 TEST_KEY = Fernet.generate_key().decode()
 
 
@@ -50,14 +51,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> str:
+def pg_template() -> Iterator[str]:
     _pg_admin(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)")
     _pg_admin(f"CREATE DATABASE {PG_TEMPLATE}")
     url = _pg_url(PG_TEMPLATE)
     migrations.upgrade(url)
     models_db.get_engine(url).dispose()
     models_db._engines.pop(url, None)
-    return PG_TEMPLATE
+    yield PG_TEMPLATE
+    _pg_admin(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)")
 
 
 @pytest.fixture

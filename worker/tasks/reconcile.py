@@ -1,0 +1,29 @@
+"""Periodic drift reconciliation (celery beat): one task per carrier account."""
+
+from __future__ import annotations
+
+import logging
+
+from worker.carriers.errors import CarrierError
+from worker.celery import app
+from worker.reconcile import jasper_accounts, run_account
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name="reconcile.sweep", ignore_result=True)
+def sweep() -> None:
+    """Start a reconciliation of every Jasper account."""
+    for communicator_type_id in jasper_accounts():
+        reconcile_account.delay(communicator_type_id)
+
+
+@app.task(name="reconcile.account", ignore_result=True)
+def reconcile_account(communicator_type_id: int) -> None:
+    """Reconcile one account; a carrier failure waits for the next run (the cursor did not move)."""
+    try:
+        summary = run_account(communicator_type_id)
+    except CarrierError as exc:
+        log.warning("reconciliation of communicator type %s failed: %s", communicator_type_id, exc.message)
+        return
+    log.info("reconciliation: %s", summary.text())
