@@ -7,8 +7,11 @@ import sys
 import click
 
 import migrations
+from cli import bulk as bulk_commands
 from cli import clients as client_commands
 from cli import sims as sim_commands
+from cli import web as web_commands
+from cli.bench import bench as bench_command
 from cli.context import (
     CommissionerGroup,
     client_ref,
@@ -17,6 +20,7 @@ from cli.context import (
     operator,
     session,
 )
+from cli.reconcile import reconcile_command
 from config import get_settings
 from models import SignalSource
 from services import clients, communicator_types, executions, settings, signals
@@ -201,8 +205,13 @@ def demo(keep: bool) -> None:
     run_demo(keep=keep)
 
 
+cli.add_command(bulk_commands.bulk_group)
 cli.add_command(client_commands.client)
 cli.add_command(sim_commands.sim)
+cli.add_command(reconcile_command)
+cli.add_command(bench_command)
+for web_command in (web_commands.web, web_commands.user, web_commands.api_token):
+    cli.add_command(web_command)
 
 
 def main() -> None:

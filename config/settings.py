@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,10 @@ class Settings(BaseSettings):
     # An execution not finished this long after its press is failed, with the last error.
     execution_max_age_s: float = Field(default=86400.0, gt=0)
 
+    # Drift reconciliation: how often, and how far back the first run of an account reads.
+    reconcile_interval_s: float = Field(default=900.0, gt=0)
+    reconcile_initial_lookback_s: float = Field(default=86400.0, gt=0)
+
     # Execution leases and the relay that re-publishes what the broker lost.
     lease_s: float = Field(default=120.0, gt=0)
     relay_interval_s: float = Field(default=5.0, gt=0)
@@ -64,6 +69,15 @@ class Settings(BaseSettings):
     visibility_timeout_s: int = Field(default=900, gt=0)
 
     log_level: str = "INFO"
+
+    # Operations. Log lines as text, JSON (one object per line) or auto: text on a terminal, else JSON.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # The worker's Prometheus exporter (worker/metrics.py) listens on this port; 0: no exporter.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Celery task events, so that Flower (and `celery events`) see every task out of the box.
+    task_events: bool = True
+    # Touched by a running worker, checked by `python -m worker.health worker` (default: in data_dir).
+    heartbeat_file: Path | None = None
 
     @field_validator("encryption_keys", mode="before")
     @classmethod

@@ -1,9 +1,9 @@
 """HTTP face of the simulator: Control Center's REST routes under /rws/api/v1, and /_admin.
 
 Every API call passes the `ApiGateway` middleware first, in the order a real call meets Control
-Center: down check, authentication, the account's rate limit, latency, random faults; then the
-route. The gateway also writes the call log. Admin routes skip the gateway (same credentials, no
-faults). Routes only translate: the rules live in `state.Simulator`.
+Center: down check, authentication, the account's rate limit, latency, random faults, scripted
+errors; then the route. The gateway also writes the call log. Admin routes skip the gateway (same
+credentials, no faults). Routes only translate: the rules live in `state.Simulator`.
 """
 
 from __future__ import annotations
@@ -111,9 +111,13 @@ class ApiGateway:
         started, wall = clock.monotonic(), clock.now()
         header = Headers(scope=scope).get("authorization")
         tap = _ResponseTap(send)
+        fault: str | None = None
         try:
-            refusal = await self._front_door(scope["path"], header)
-            await (refusal or self.app)(scope, receive, tap.send)
+            refusal, fault = await self._front_door(scope["path"], header)
+            if fault == "drop":
+                await self._drop(scope, receive, send, tap)
+            else:
+                await (refusal or self.app)(scope, receive, tap.send)
         finally:
             facts = CallFacts(
                 method=scope["method"],
@@ -123,30 +127,46 @@ class ApiGateway:
                 error_code=tap.error_code(),
                 user_name=presented_user(header),
                 duration_ms=(clock.monotonic() - started) * 1000,
+                fault=fault,
             )
             self.simulator.calls.record(started, wall, facts)
 
-    async def _front_door(self, path: str, header: str | None) -> Response | None:
-        """The answer that stops this call before its route, or None to let it through."""
+    async def _front_door(self, path: str, header: str | None) -> tuple[Response | None, str | None]:
+        """The answer that stops this call before its route (None to let it through), and the name
+        of the fault injected into it, if any ("drop": let it through, then withhold the answer)."""
         simulator, faults = self.simulator, self.simulator.faults
         if faults.down:
-            return PlainTextResponse("Service Unavailable", status_code=503)
+            return PlainTextResponse("Service Unavailable", status_code=503), "down"
         try:
             user_name = simulator.authenticate(header)
         except (AuthenticationRequired, CarrierError) as error:
-            return refusal_response(error)
+            return refusal_response(error), None
         if not simulator.admit(user_name):
-            return carrier_response(codes.RATE_LIMIT_EXCEEDED)
+            return carrier_response(codes.RATE_LIMIT_EXCEEDED), None
         if faults.latency_ms > 0:
             await asyncio.sleep(faults.latency_ms / 1000)
         fault = simulator.draw_fault()
         if fault == "timeout":
             await asyncio.sleep(faults.hang_seconds)  # a client with a shorter timeout gives up
-        if fault is not None:
-            return carrier_response(codes.UNKNOWN_SERVER_ERROR)
+        if fault in ("fail", "timeout"):
+            return carrier_response(codes.UNKNOWN_SERVER_ERROR), fault
         if path != API_PREFIX and not path.startswith(API_PREFIX + "/"):
-            return carrier_response(codes.INVALID_API_VERSION)
-        return None
+            return carrier_response(codes.INVALID_API_VERSION), None
+        scripted = simulator.scripted_errors.take(_iccid_of(path))
+        if scripted is not None:
+            return carrier_response(scripted), "error"
+        return None, fault
+
+    async def _drop(self, scope: Scope, receive: Receive, send: Send, tap: _ResponseTap) -> None:
+        """Run the call (its change is made), then withhold the answer: the caller times out.
+
+        After hang_seconds a plain 502 closes the exchange for a caller that is still waiting; the
+        call log keeps the withheld answer's status and errorCode.
+        """
+        tap.withhold = True
+        await self.app(scope, receive, tap.send)
+        await asyncio.sleep(self.simulator.faults.hang_seconds)
+        await PlainTextResponse("Answer dropped", status_code=502)(scope, receive, send)
 
 
 def _iccid_of(path: str) -> str | None:
@@ -161,13 +181,15 @@ class _ResponseTap:
         self._send = send
         self._body = bytearray()
         self.status: int | None = None
+        self.withhold = False  # note the answer but do not pass it on (the drop fault)
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
         elif message["type"] == "http.response.body" and self._wants_body():
             self._body += message.get("body", b"")
-        await self._send(message)
+        if not self.withhold:
+            await self._send(message)
 
     def _wants_body(self) -> bool:
         return self.status is not None and self.status >= 400 and len(self._body) < _TAP_LIMIT
@@ -299,6 +321,29 @@ async def update_faults(request: Request, simulator: SimulatorDep) -> Response:
     return AsciiJSONResponse(simulator.faults.to_json())
 
 
+@_admin.get("/errors")
+async def get_errors(simulator: SimulatorDep) -> Response:
+    """The scripted errors still queued, per ICCID (next first)."""
+    return AsciiJSONResponse(simulator.scripted_errors.to_json())
+
+
+@_admin.post("/errors")
+async def add_errors(request: Request, simulator: SimulatorDep) -> Response:
+    """Queue error answers: a JSON list of {iccid, errorCode, count (default 1)}; the next `count`
+    API calls on that ICCID answer Control Center's error for `errorCode`. 422 if any is bad."""
+    try:
+        queued = simulator.scripted_errors.add(await _admin_body(request))
+    except ValueError as error:
+        raise InvalidAdminRequest(str(error)) from error
+    return AsciiJSONResponse({"queued": queued, "errors": simulator.scripted_errors.to_json()})
+
+
+@_admin.delete("/errors")
+async def clear_errors(simulator: SimulatorDep) -> Response:
+    """Forget every scripted error."""
+    return AsciiJSONResponse({"cleared": simulator.scripted_errors.clear()})
+
+
 @_admin.get("/calls")
 async def list_calls(request: Request, simulator: SimulatorDep) -> Response:
     """The call log, from index `since` (default 0); `next` is the index to ask for next time."""
@@ -319,6 +364,7 @@ async def clear_calls(simulator: SimulatorDep) -> Response:
 
 @_admin.post("/reset")
 async def reset(simulator: SimulatorDep) -> Response:
-    """Back to the configured SIMs; forget calls, messages and rate windows. Faults stay."""
+    """Back to the configured SIMs; forget calls, messages, rate windows and scripted errors.
+    Faults stay."""
     simulator.reset()
     return AsciiJSONResponse({"sims": len(simulator.sims())})

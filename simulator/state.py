@@ -128,7 +128,9 @@ _SMALL_INT = re.compile(r"[0-9]{1,9}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DAY_WITH_OFFSET = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(Z|[+-][0-9]{2}:?[0-9]{2})?")
 
-Fault = Literal["fail", "timeout"]
+# fail: answer 500 at once; timeout: hang, then 500 (nothing applied); drop: apply the call, then hang
+# and never give its answer (the client cannot tell whether the change was made).
+Fault = Literal["fail", "timeout", "drop"]
 
 
 class CarrierError(Exception):
@@ -162,6 +164,7 @@ class Faults:
     down: bool = False
     rate_limit: float = 0
     apply_delay_ms: float = 0
+    drop_rate: float = 0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -199,6 +202,7 @@ _FAULT_BOUNDS = {
     "hang_seconds": 3_600.0,
     "rate_limit": 1_000_000.0,
     "apply_delay_ms": 86_400_000.0,
+    "drop_rate": 1.0,
 }
 _MIN_RATE_LIMIT = 0.01
 
@@ -716,7 +720,11 @@ class RateLimiter:
 
 @dataclass(frozen=True)
 class CallFacts:
-    """What the HTTP layer knows about one finished API call (status None: no answer was sent)."""
+    """What the HTTP layer knows about one finished API call (status None: no answer was sent).
+
+    `fault` names the injected misbehaviour that shaped the answer: down, fail, timeout, drop or
+    error (a scripted error), None for an ordinary answer.
+    """
 
     method: str
     path: str
@@ -725,6 +733,7 @@ class CallFacts:
     error_code: str | None
     user_name: str | None
     duration_ms: float
+    fault: str | None = None
 
 
 @dataclass(frozen=True)
@@ -750,6 +759,7 @@ class CallRecord:
             "status": call.status,
             "errorCode": call.error_code,
             "userName": call.user_name,
+            "fault": call.fault,
         }
 
 
@@ -781,6 +791,65 @@ class CallLog:
         count = len(self._entries)
         self._entries.clear()
         return count
+
+
+class ScriptedErrors:
+    """Error answers queued per ICCID: each API call on that ICCID takes the next one, if any.
+
+    Lets a test make a given error code happen exactly N times, where random faults cannot.
+    """
+
+    MAX_COUNT = 1_000
+
+    def __init__(self) -> None:
+        self._queued: dict[str, deque[str]] = {}
+
+    def add(self, items: object) -> int:
+        """Queue errors from a list of {"iccid", "errorCode", "count" (default 1)}, all or none;
+        ValueError names the bad item. Returns how many answers were queued."""
+        if isinstance(items, str | bytes) or not isinstance(items, Sequence):
+            raise ValueError("expected a list of {iccid, errorCode, count} objects")
+        parsed = [_scripted_error(item, number) for number, item in enumerate(items, start=1)]
+        for iccid, code, count in parsed:
+            self._queued.setdefault(iccid, deque()).extend([code] * count)
+        return sum(count for _, _, count in parsed)
+
+    def take(self, iccid: str | None) -> str | None:
+        """The error code this call on `iccid` must answer with, or None."""
+        queued = self._queued.get(iccid or "")
+        if not queued:
+            return None
+        code = queued.popleft()
+        if not queued:
+            del self._queued[iccid or ""]
+        return code
+
+    def to_json(self) -> dict[str, list[str]]:
+        """The queued codes per ICCID, next first."""
+        return {iccid: list(queued) for iccid, queued in sorted(self._queued.items())}
+
+    def clear(self) -> int:
+        """Forget every queued error; return how many there were."""
+        count = sum(len(queued) for queued in self._queued.values())
+        self._queued.clear()
+        return count
+
+
+def _scripted_error(item: object, number: int) -> tuple[str, str, int]:
+    if not isinstance(item, Mapping):
+        raise ValueError(f"error #{number}: expected a JSON object")
+    unknown = sorted(str(name) for name in item if name not in {"iccid", "errorCode", "count"})
+    if unknown:
+        raise ValueError(f"error #{number}: unknown field(s): {', '.join(unknown)}")
+    iccid, code, count = item.get("iccid"), item.get("errorCode"), item.get("count", 1)
+    if not isinstance(iccid, str) or not is_iccid(iccid):
+        raise ValueError(f"error #{number}: iccid must be a string of 19 or 20 digits")
+    if not isinstance(code, str) or code not in codes.ERROR_CODES:
+        raise ValueError(f"error #{number}: errorCode must be one of the catalogued codes")
+    most = ScriptedErrors.MAX_COUNT
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= most:
+        raise ValueError(f"error #{number}: count must be a whole number from 1 to {most}")
+    return iccid, code, count
 
 
 # --- the simulator -------------------------------------------------------------------------------
@@ -820,10 +889,12 @@ class Simulator:
         self._sims: dict[str, Sim] = {}
         self._pending: list[_Pending] = []
         self._sms: dict[int, SmsMessage] = {}
+        self.scripted_errors = ScriptedErrors()
         self.reset()
 
     def reset(self) -> None:
-        """Back to the configured SIMs, with no calls, messages or windows; faults stay as set."""
+        """Back to the configured SIMs, with no calls, messages, windows or scripted errors; faults
+        stay as set."""
         now = self.clock.now()
         self._sims = {sim.iccid: sim for sim in parse_sims(self.config.sims, now)}
         self._pending.clear()
@@ -833,6 +904,7 @@ class Simulator:
         self._rng = random.Random(self.config.seed)
         self.calls.clear()
         self.limiter.reset()
+        self.scripted_errors.clear()
 
     # front door -----------------------------------------------------------------------------------
 
@@ -852,14 +924,16 @@ class Simulator:
         return self.limiter.admit(user_name, self.faults.rate_limit)
 
     def draw_fault(self) -> Fault | None:
-        """Decide (seeded) whether this call fails outright, hangs, or goes through."""
-        fail, hang = self.faults.fail_rate, self.faults.timeout_rate
-        if fail <= 0 and hang <= 0:
+        """Decide (seeded) whether this call fails outright, hangs, is dropped, or goes through."""
+        fail, hang, drop = self.faults.fail_rate, self.faults.timeout_rate, self.faults.drop_rate
+        if fail <= 0 and hang <= 0 and drop <= 0:
             return None  # no draw, so a seeded sequence is not consumed while faults are off
         draw = self._rng.random()
         if draw < fail:
             return "fail"
-        return "timeout" if draw < fail + hang else None
+        if draw < fail + hang:
+            return "timeout"
+        return "drop" if draw < fail + hang + drop else None
 
     # devices --------------------------------------------------------------------------------------
 

@@ -3,17 +3,23 @@
 Settings follow shared/reference/reliability-notes.md section 1.10: late acknowledgement, requeue when
 a pool child dies, one message prefetched per process, socket timeouts so a publish never hangs, and
 reconnecting for ever. None of that is relied on for correctness: the execution rows are the queue.
+
+Operations: task events (for Flower) unless COMMISSIONER_TASK_EVENTS=false, a heartbeat file for the
+health check (worker/health.py), and the Prometheus exporter on COMMISSIONER_METRICS_PORT
+(worker/metrics.py), started in the worker's main process before its pool forks.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Exchange, Queue
 from kombu.transport import sqlalchemy as sqla_transport
 
 from config import get_settings
+from worker import metrics
+from worker.health import HeartbeatFile
 from worker.logs import configure_logging
 
 EXCHANGE = Exchange("commissioner", type="direct")
@@ -42,7 +48,8 @@ def make_app() -> Celery:
         # The transport polls its table once a second by default. Its transport options go to
         # create_engine, so a polling_interval there breaks it: set the class default instead.
         sqla_transport.Transport.polling_interval = 0.1
-    app = Celery("commissioner", include=["worker.tasks.jasper", "worker.tasks.relay"])
+    tasks = ["worker.tasks.jasper", "worker.tasks.reconcile", "worker.tasks.relay"]
+    app = Celery("commissioner", include=tasks)
     app.conf.update(
         broker_url=broker,
         broker_transport_options=_transport_options(broker, settings.visibility_timeout_s),
@@ -66,17 +73,42 @@ def make_app() -> Celery:
         task_default_routing_key="commissioner",
         task_default_queue="commissioner",
         worker_hijack_root_logger=False,
+        # Task events for Flower: the worker reports each task's progress, the publisher each send.
+        worker_send_task_events=settings.task_events,
+        task_send_sent_event=settings.task_events,
         beat_schedule={
             "relay": {
                 "task": "relay.sweep",
                 "schedule": settings.relay_interval_s,
                 # A sweep that waited longer than two intervals is stale: the next one will come.
                 "options": {"expires": settings.relay_interval_s * 2},
-            }
+            },
+            "reconcile": {
+                "task": "reconcile.sweep",
+                "schedule": settings.reconcile_interval_s,
+                "options": {"expires": settings.reconcile_interval_s},
+            },
         },
     )
+    app.steps["consumer"].add(HeartbeatFile)
     configure_logging(settings.log_level)
     return app
+
+
+@signals.worker_init.connect
+def _start_metrics(**_: Any) -> None:
+    metrics.start_worker_exporter(get_settings().metrics_port)
+
+
+@signals.worker_process_shutdown.connect
+def _pool_process_exited(pid: int | None = None, **_: Any) -> None:
+    if pid is not None:
+        metrics.process_exited(pid)
+
+
+@signals.worker_shutdown.connect
+def _stop_metrics(**_: Any) -> None:
+    metrics.remove_multiprocess_dir()
 
 
 app = make_app()

@@ -40,11 +40,13 @@ def test_overview_usage_and_rate_plans_are_read_live(
     assert overview.exit_code == 0, overview.output
     assert iccid in overview.output
     assert "Status:                 ACTIVATED" in overview.output
-    assert "Date activated:" in overview.output and "Read at:" in overview.output
+    assert "Date activated:" in overview.output
+    assert "Read at:" in overview.output
 
     usage = _run("sim", "usage", "CON1", "--cycle-start", "2026-11-01")
     assert usage.exit_code == 0, usage.output
-    assert "Cycle start:  2026-11-01" in usage.output and "bytes" in usage.output
+    assert "Cycle start:  2026-11-01" in usage.output
+    assert "bytes" in usage.output
 
     plans = _run("sim", "rate-plans", "CON1")
     assert plans.exit_code == 0, plans.output
@@ -99,7 +101,8 @@ def test_refusals_are_explained_before_and_by_the_carrier(
 
     back = _run("sim", "set-status", "CON3", "INVENTORY")
     assert back.exit_code == 1
-    assert "not sent" in back.output and "10000029" in back.output
+    assert "not sent" in back.output
+    assert "10000029" in back.output
     unknown = _run("sim", "rate-plan", "CON3", "No Such Plan")
     assert unknown.exit_code == 1
     assert "offers no rate plan 'No Such Plan'" in unknown.output
@@ -108,7 +111,11 @@ def test_refusals_are_explained_before_and_by_the_carrier(
     with unit_of_work() as session:
         client = clients.find(session, ClientRef("CON3"))
         execution = sims.request(
-            session, client, sims.find(session, client), {"action": "set_status", "status": "INVENTORY"}, "bob"
+            session,
+            client,
+            sims.find(session, client),
+            {"action": "set_status", "status": "INVENTORY"},
+            "bob",
         )
         execution_id = execution.id
 
@@ -120,6 +127,7 @@ def test_refusals_are_explained_before_and_by_the_carrier(
     wait_for(finished, "the carrier's refusal")
     with unit_of_work() as session:
         found = session.get(TaskExecution, execution_id)
-        assert found is not None and found.last_error is not None
+        assert found is not None
+        assert found.last_error is not None
         assert "10000029" in found.last_error
         assert "pre-activation" in found.last_error.lower() or "Pre Activation" in found.last_error

@@ -17,8 +17,7 @@ from worker.enqueue import Message
 def _commissioned_execution(session: Session) -> TaskExecution:
     client = factories.seeded_client(session, "R1", 1)
     clients.commission(session, client, factories.OPERATOR)
-    execution = session.scalars(select(TaskExecution)).one()
-    return execution
+    return session.scalars(select(TaskExecution)).one()
 
 
 def test_an_execution_of_an_uninstalled_task_type_fails_instead_of_stopping_the_relay(

@@ -288,6 +288,67 @@ def test_call_log_records_each_api_call(client: TestClient) -> None:
     assert client.get("/_admin/calls", params={"since": "-1"}).status_code == 422
 
 
+def test_drop_fault_applies_the_change_but_withholds_the_answer() -> None:
+    with open_client(faults=Faults(drop_rate=1, hang_seconds=0.1)) as client:
+        started = time.monotonic()
+        response = client.put(f"{API}/devices/{ICCID}", json={"status": "ACTIVATED"})
+        assert time.monotonic() - started >= 0.1
+        assert response.status_code == 502
+        assert "errorCode" not in response.text
+        client.put("/_admin/faults", json={"drop_rate": 0})
+        assert client.get(f"{API}/devices/{ICCID}").json()["status"] == "ACTIVATED"
+        dropped, read = client.get("/_admin/calls").json()["calls"]
+        assert (dropped["status"], dropped["fault"]) == (200, "drop")  # the withheld answer
+        assert (read["status"], read["fault"]) == (200, None)
+
+
+def test_call_log_names_injected_faults() -> None:
+    with open_client(faults=Faults(fail_rate=1)) as client:
+        client.get(f"{API}/echo/x")
+        client.put("/_admin/faults", json={"fail_rate": 0, "down": True})
+        client.get(f"{API}/echo/x")
+        faults = [call["fault"] for call in client.get("/_admin/calls").json()["calls"]]
+        assert faults == ["fail", "down"]
+
+
+def test_scripted_errors_answer_the_next_calls_on_their_iccid(client: TestClient) -> None:
+    body = [
+        {"iccid": ICCID, "errorCode": codes.ROLE_FORBIDDEN},
+        {"iccid": ICCID, "errorCode": codes.RATE_LIMIT_EXCEEDED, "count": 2},
+    ]
+    added = client.post("/_admin/errors", json=body).json()
+    assert added["queued"] == 3
+    assert client.get("/_admin/errors").json() == {
+        ICCID: [codes.ROLE_FORBIDDEN, codes.RATE_LIMIT_EXCEEDED, codes.RATE_LIMIT_EXCEEDED]
+    }
+    assert client.get(f"{API}/devices/{OTHER}").status_code == 200  # another SIM: untouched
+    assert_refused(client.put(f"{API}/devices/{ICCID}", json={"status": "ACTIVATED"}), codes.ROLE_FORBIDDEN)
+    assert_refused(client.get(f"{API}/devices/{ICCID}"), codes.RATE_LIMIT_EXCEEDED)
+    assert client.delete("/_admin/errors").json() == {"cleared": 1}
+    assert client.get(f"{API}/devices/{ICCID}").json()["status"] == "ACTIVATION_READY"  # not applied
+    logged = [(c["errorCode"], c["fault"]) for c in client.get("/_admin/calls").json()["calls"]]
+    assert logged == [
+        (None, None),
+        (codes.ROLE_FORBIDDEN, "error"),
+        (codes.RATE_LIMIT_EXCEEDED, "error"),
+        (None, None),
+    ]
+
+
+def test_admin_errors_refuse_bad_bodies(client: TestClient) -> None:
+    for body in (
+        {"iccid": ICCID},
+        [{"iccid": ICCID, "errorCode": "1"}],
+        [{"iccid": "x", "errorCode": "30000001"}],
+    ):
+        assert client.post("/_admin/errors", json=body).status_code == 422
+    assert (
+        client.post("/_admin/errors", content=b"[", headers={"Content-Type": "application/json"}).status_code
+        == 422
+    )
+    assert client.get("/_admin/errors").json() == {}
+
+
 # --- admin -----------------------------------------------------------------------------------------
 
 
@@ -398,6 +459,8 @@ def test_no_sms_body_or_query_causes_a_500(
 def test_no_admin_body_causes_a_500(robust_client: TestClient, body: object) -> None:
     assert robust_client.put("/_admin/faults", json=body).status_code in {200, 422}
     assert robust_client.post("/_admin/sims", json=body).status_code in {200, 422}
+    assert robust_client.post("/_admin/errors", json=body).status_code in {200, 422}
+    robust_client.delete("/_admin/errors")
     robust_client.put(
         "/_admin/faults",
         json={
@@ -407,6 +470,7 @@ def test_no_admin_body_causes_a_500(robust_client: TestClient, body: object) -> 
             "latency_ms": 0,
             "rate_limit": 0,
             "apply_delay_ms": 0,
+            "drop_rate": 0,
         },
     )
 

@@ -18,6 +18,7 @@ from simulator.state import (
     Clock,
     Faults,
     RateLimiter,
+    ScriptedErrors,
     Simulator,
     SimulatorConfig,
     derived_identity,
@@ -618,6 +619,72 @@ def test_certain_and_absent_faults() -> None:
     assert {sim.draw_fault() for _ in range(50)} == {"timeout"}
     sim.faults.timeout_rate = 0
     assert {sim.draw_fault() for _ in range(50)} == {None}
+    sim.faults.drop_rate = 1
+    assert {sim.draw_fault() for _ in range(50)} == {"drop"}
+
+
+def test_drop_draws_come_after_fail_and_timeout() -> None:
+    sim, _ = make(seed=11, faults=Faults(fail_rate=0.2, timeout_rate=0.2, drop_rate=0.2))
+    draws = [sim.draw_fault() for _ in range(2_000)]
+    for fault in ("fail", "timeout", "drop", None):
+        assert 250 < draws.count(fault) < 1_000, fault
+    with pytest.raises(ValueError, match="drop_rate"):
+        Faults(drop_rate=1.5)
+
+
+# --- scripted errors -------------------------------------------------------------------------------
+
+
+def test_scripted_errors_answer_in_order_per_iccid() -> None:
+    errors = ScriptedErrors()
+    queued = errors.add(
+        [
+            {"iccid": ICCID, "errorCode": codes.UNKNOWN_SERVER_ERROR, "count": 2},
+            {"iccid": ICCID, "errorCode": codes.RATE_LIMIT_EXCEEDED},
+            {"iccid": OTHER, "errorCode": codes.INVALID_ICCID},
+        ]
+    )
+    assert queued == 4
+    assert errors.to_json() == {
+        ICCID: [codes.UNKNOWN_SERVER_ERROR, codes.UNKNOWN_SERVER_ERROR, codes.RATE_LIMIT_EXCEEDED],
+        OTHER: [codes.INVALID_ICCID],
+    }
+    assert [errors.take(ICCID) for _ in range(4)] == [
+        codes.UNKNOWN_SERVER_ERROR,
+        codes.UNKNOWN_SERVER_ERROR,
+        codes.RATE_LIMIT_EXCEEDED,
+        None,
+    ]
+    assert errors.take(None) is None
+    assert errors.clear() == 1
+    assert errors.take(OTHER) is None
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ({"iccid": ICCID, "errorCode": "30000001"}, "expected a list"),
+        (["x"], "error #2: expected a JSON object"),
+        ([{"iccid": "1", "errorCode": "30000001"}], "iccid"),
+        ([{"iccid": ICCID, "errorCode": "99999999"}], "errorCode"),
+        ([{"iccid": ICCID, "errorCode": "30000001", "count": 0}], "count"),
+        ([{"iccid": ICCID, "errorCode": "30000001", "count": True}], "count"),
+        ([{"iccid": ICCID, "errorCode": "30000001", "other": 1}], "unknown field"),
+    ],
+)
+def test_scripted_errors_refuse_bad_items_all_or_nothing(items: object, message: str) -> None:
+    errors = ScriptedErrors()
+    good = {"iccid": OTHER, "errorCode": codes.UNKNOWN_SERVER_ERROR}
+    with pytest.raises(ValueError, match=message):
+        errors.add([good, *items] if isinstance(items, list) else items)
+    assert errors.to_json() == {}
+
+
+def test_reset_forgets_scripted_errors() -> None:
+    sim, _ = make()
+    sim.scripted_errors.add([{"iccid": ICCID, "errorCode": codes.UNKNOWN_SERVER_ERROR}])
+    sim.reset()
+    assert sim.scripted_errors.to_json() == {}
 
 
 # --- call log and admin ----------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from services.executions import Claim
 from tests import factories as f
 from worker.carriers.errors import CarrierRejected
 from worker.carriers.jasper import JasperClient
+from worker.carriers.pool import Account
 from worker.enqueue import Message
 from worker.runner import TargetError, TaskLevelError, run
 from worker.tasks import jasper as jasper_task
-from worker.carriers.pool import Account
 from worker.tasks.jasper import JasperPerformer, SimJob
 
 ICCID = f.iccid(1)

@@ -1,0 +1,260 @@
+"""Private processes for the fault-injection suite: PostgreSQL, Redis, the simulator, worker and beat.
+
+Every scenario gets its own instances on free ports, so a fault (a killed Redis, a PostgreSQL stopped
+with ``-m immediate``) touches nothing else on the machine. Processes are only ever signalled by the
+PIDs started here.
+
+PostgreSQL refuses to run as root, so as root its programs run as the ``postgres`` OS user. The
+cluster is created and migrated once per harness process (a template) and copied for each scenario.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import psycopg
+import redis
+
+import migrations
+from cli.processes import free_port, wait_until
+from models import db as models_db
+
+DATABASE = "commissioner"
+PG_OS_USER = "postgres"
+
+
+def _pg_bin() -> Path:
+    """The newest installed PostgreSQL's bin directory (Debian layout), else the one on PATH."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    if initdb is None:
+        raise RuntimeError("PostgreSQL's initdb was not found: install the postgresql server package")
+    return Path(initdb).parent
+
+
+def _as_pg_user(args: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root.
+    return ["runuser", "-u", PG_OS_USER, "--", *args] if os.geteuid() == 0 else args
+
+
+def _hand_to_pg_user(path: Path) -> None:
+    if os.geteuid() == 0:
+        shutil.chown(path, PG_OS_USER, PG_OS_USER)
+
+
+def _run(args: list[str]) -> None:
+    result = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603 - our programs
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
+
+
+class Postgres:
+    """A private PostgreSQL cluster in ``directory`` (data in ``directory/data``) on ``port``."""
+
+    def __init__(self, directory: Path, port: int) -> None:
+        self.directory = directory
+        self.port = port
+        self.data = directory / "data"
+        self.log = directory / "postgres.log"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{DATABASE}"
+
+    @property
+    def admin_dsn(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        # fsync off: a killed server keeps what it wrote in the OS cache; only a machine crash would not.
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        pg_ctl = str(_pg_bin() / "pg_ctl")
+        _run(_as_pg_user([pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "start"]))
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server: ``immediate`` is a crash (no checkpoint, recovery at the next start)."""
+        _run(_as_pg_user([str(_pg_bin() / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]))
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def close(self) -> None:
+        """Stop the server if it runs and delete the cluster."""
+        for url, engine in list(models_db._engines.items()):
+            if f":{self.port}/" in url:
+                engine.dispose()
+                models_db._engines.pop(url, None)
+        if self.running():
+            with contextlib.suppress(RuntimeError):
+                self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _new_directory(prefix: str) -> Path:
+    # Under /tmp itself: the postgres user must be able to reach it (pytest's tmp_path is root-only).
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    _hand_to_pg_user(directory)
+    return directory
+
+
+@functools.cache
+def _template() -> Path:
+    """A migrated cluster's data directory, made once per process and copied for each scenario."""
+    directory = _new_directory("faults-pg-template-")
+    atexit.register(shutil.rmtree, directory, True)
+    initdb = [str(_pg_bin() / "initdb"), "-D", str(directory / "data"), "-U", "postgres", *_QUIET]
+    _run(_as_pg_user(initdb))
+    cluster = Postgres(directory, free_port())
+    cluster.start()
+    try:
+        with psycopg.connect(cluster.admin_dsn, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {DATABASE}")
+        migrations.upgrade(cluster.url)
+        models_db._engines.pop(cluster.url, None)
+    finally:
+        cluster.stop("fast")
+    return directory / "data"
+
+
+_QUIET = ["--auth=trust", "--no-sync", "--no-instructions", "--encoding=UTF8"]
+
+
+def prepared_postgres() -> Postgres:
+    """A migrated PostgreSQL cluster of its own, on a free port, not yet started."""
+    directory = _new_directory("faults-pg-")
+    _run(["cp", "-a", str(_template()), str(directory / "data")])
+    return Postgres(directory, free_port())
+
+
+class Redis:
+    """A private redis-server without persistence: a restart loses every queued message."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        args += [
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.directory),
+            "--logfile",
+            str(self.directory / "redis.log"),
+        ]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)  # noqa: S603
+        client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
+
+        def answers() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.RedisError:
+                return False
+
+        try:
+            wait_until(answers, 20, "redis-server to answer")
+        finally:
+            client.close()
+
+    def kill(self) -> None:
+        """kill -9: everything in memory (queued and unacknowledged messages) is gone."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+
+    def close(self) -> None:
+        self.kill()
+
+
+class QueueSampler:
+    """Samples how many messages wait in the broker's queues, twice a second, on its own thread."""
+
+    QUEUES = ("jasper", "commissioner")
+
+    def __init__(self, broker: Redis) -> None:
+        self._broker = broker
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self.most = 0
+
+    def __enter__(self) -> QueueSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _sample(self) -> None:
+        client = redis.Redis(port=self._broker.port, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            while not self._stop.wait(0.5):
+                with contextlib.suppress(redis.RedisError):  # down on purpose, in some scenarios
+                    queued = sum(int(client.llen(queue)) for queue in self.QUEUES)
+                    self.most = max(self.most, queued)
+        finally:
+            client.close()
+
+
+class Every:
+    """Calls ``action`` every ``interval_s`` on its own thread until the context ends."""
+
+    def __init__(self, interval_s: float, action: Callable[[], None]) -> None:
+        self._interval_s = interval_s
+        self._action = action
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Every:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(15)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            self._action()
+
+
+def start_beat(env: Mapping[str, str], data_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """The one beat of the deployment: it sends the relay's sweep every relay interval."""
+    args = [sys.executable, "-m", "celery", "-A", "worker", "beat", "--loglevel", "WARNING"]
+    args += ["--schedule", str(data_dir / "celerybeat-schedule")]
+    with open(log_path, "ab") as output:
+        return subprocess.Popen(  # noqa: S603 - our own program
+            args, env=dict(env), start_new_session=True, stdout=output, stderr=output
+        )
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """kill -9 a process started in its own session, then whatever of its group is left."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    # What a supervisor does when the main process dies (systemd's KillMode=control-group): pool
+    # children still running a task are ended too.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)

@@ -1,0 +1,59 @@
+"""The fault-injection suite in its short form (bench/faults.py): real processes, real faults.
+
+Each scenario starts its own PostgreSQL cluster, redis-server, Control Center simulator, Celery worker
+and beat on free ports (never the shared services on 5432 and 6379), so the PostgreSQL server binaries
+and redis-server must be installed. The figures line of each scenario is printed (``pytest -s``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import faults
+
+pytestmark = pytest.mark.integration
+
+# Defects of the system that some figures show today, by scenario and by the start of the problem
+# they raise. They do not excuse lost, duplicate or wrong: those always fail the test. A known
+# defect seen in a run makes it an expected failure (xfail) that names it; once it is fixed the test
+# simply passes, and its entry here should go.
+KNOWN_DEFECTS = {
+    "2a": {
+        "presses with Redis down took": (
+            "every press blocks ~6 s after its commit while Redis is down: kombu's default_channel "
+            "retries the connection until broker_connection_timeout before enqueue.publish gives up"
+        ),
+    },
+    "2b": {
+        "worker_exits=": (
+            "the worker can exit on a second broker connection loss: kombu's Channel.close restores "
+            "unacknowledged messages through a transport whose client is None (AttributeError "
+            "'hostname', 'Unrecoverable error'); a supervisor has to start it again"
+        ),
+    },
+}
+
+
+def _known(key: str, problem: str) -> str | None:
+    for start, defect in KNOWN_DEFECTS.get(key, {}).items():
+        if problem.startswith(start):
+            return defect
+    return None
+
+
+@pytest.mark.parametrize("scenario", faults.SCENARIOS, ids=[s.key for s in faults.SCENARIOS])
+def test_scenario_holds_under_its_fault(scenario: faults.Scenario) -> None:
+    figures, problems = faults.run(scenario, short=True)
+    print(figures.line())
+    unknown = [p for p in problems if _known(scenario.key, p) is None]
+    assert not unknown, "\n".join([figures.line(), *problems, *figures.problems[:30]])
+    known = sorted({d for p in problems if (d := _known(scenario.key, p)) is not None})
+    if known:
+        pytest.xfail(f"known defect: {'; '.join(known)} ({figures.line()})")
+
+
+def test_scenarios_are_selected_by_key() -> None:
+    assert [s.key for s in faults.select_scenarios("1,2")] == ["1", "2a", "2b"]
+    assert [s.key for s in faults.select_scenarios("2b")] == ["2b"]
+    with pytest.raises(ValueError, match="9"):
+        faults.select_scenarios("9")
