@@ -114,7 +114,7 @@ def _new_directory(prefix: str) -> Path:
 def _template() -> Path:
     """A migrated cluster's data directory, made once per process and copied for each scenario."""
     directory = _new_directory("faults-pg-template-")
-    atexit.register(shutil.rmtree, directory, True)
+    atexit.register(shutil.rmtree, directory, True)  # in case remove_template is not called
     initdb = [str(_pg_bin() / "initdb"), "-D", str(directory / "data"), "-U", "postgres", *_QUIET]
     _run(_as_pg_user(initdb))
     cluster = Postgres(directory, free_port())
@@ -127,6 +127,13 @@ def _template() -> Path:
     finally:
         cluster.stop("fast")
     return directory / "data"
+
+
+def remove_template() -> None:
+    """Delete the template cluster, if this process made one (the next scenario makes it again)."""
+    if _template.cache_info().currsize:
+        shutil.rmtree(_template().parent, ignore_errors=True)
+        _template.cache_clear()
 
 
 _QUIET = ["--auth=trust", "--no-sync", "--no-instructions", "--encoding=UTF8"]

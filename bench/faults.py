@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bench import fault_stack as stack
 from bench.fault_harness import INITIAL_STATUS, Figures, Harness
 from models import ExecutionStatus, Signal, TaskExecution
 from models.db import unit_of_work
@@ -477,13 +478,16 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     failed, results = 0, []
-    for scenario in chosen:
-        figures, problems = run(scenario, args.short)
-        print(figures.line() + ("" if not problems else "  FAILED: " + "; ".join(problems)), flush=True)
-        for problem in figures.problems[:20]:
-            print(f"    {problem}", file=sys.stderr, flush=True)
-        failed += bool(problems)
-        results.append({**figures.as_json(), "passed": not problems, "problems": problems})
+    try:
+        for scenario in chosen:
+            figures, problems = run(scenario, args.short)
+            print(figures.line() + ("" if not problems else "  FAILED: " + "; ".join(problems)), flush=True)
+            for problem in figures.problems[:20]:
+                print(f"    {problem}", file=sys.stderr, flush=True)
+            failed += bool(problems)
+            results.append({**figures.as_json(), "passed": not problems, "problems": problems})
+    finally:
+        stack.remove_template()
     if not args.short:
         _save(results)
     return 1 if failed else 0

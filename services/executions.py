@@ -306,7 +306,7 @@ def due_for_publish(session: Session, now: datetime | None = None) -> list[Messa
     settings = get_settings()
     cutoff = now - timedelta(seconds=settings.relay_republish_after_s)
     rows = session.execute(
-        select(TaskExecution.id, Task.type)
+        select(TaskExecution.id, Task.type, TaskExecution.published_at)
         .join(Task, Task.id == TaskExecution.task_id)
         .where(
             TaskExecution.status.in_(ACTIVE_STATUSES),
@@ -323,12 +323,21 @@ def due_for_publish(session: Session, now: datetime | None = None) -> list[Messa
         if row.type not in task_types.TASK_TYPES:
             _fail_now(session, row.id, f"task type {row.type!r} is not installed on this system", now)
     if runnable:
-        session.execute(
-            update(TaskExecution)
-            .where(TaskExecution.id.in_([r.id for r in runnable]))
-            .values(published_at=now)
-        )
+        marks = [{"id": row.id, "published_at": _next_mark(row.published_at, now)} for row in runnable]
+        session.execute(update(TaskExecution), marks)
     return [(row.id, *_route(row.type), 0.0) for row in runnable]
+
+
+def _next_mark(published_at: datetime | None, now: datetime) -> datetime:
+    """When an execution re-published now may be re-published again: later each time.
+
+    A message that is only waiting in a long queue looks lost to the relay; re-publishing it every
+    sweep would lengthen the queue and make more messages look lost (a flood). Each re-publish
+    therefore waits as long again as the last gap, up to ten times ``relay_republish_after_s``.
+    """
+    settings = get_settings()
+    gap = (now - published_at).total_seconds() if published_at else 0.0
+    return now + timedelta(seconds=min(gap, settings.relay_republish_after_s * 10))
 
 
 def _route(task_type: str) -> tuple[str, str]:

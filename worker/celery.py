@@ -31,6 +31,9 @@ def _transport_options(broker_url: str, visibility_timeout: int) -> dict[str, An
         return {
             "visibility_timeout": visibility_timeout,
             "socket_timeout": 5,
+            # Publishing must fail fast while Redis is down (the relay sends it later), not retry the
+            # connection for seconds while an operator waits for their press to be saved.
+            "max_retries": 0,
             "socket_connect_timeout": 5,
             "retry_on_timeout": True,
             # Sweep unacknowledged messages of dead workers every 10 s instead of every ~100 s.

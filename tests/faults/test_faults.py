@@ -7,9 +7,11 @@ and redis-server must be installed. The figures line of each scenario is printed
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from bench import faults
+from bench import fault_stack, faults
 
 pytestmark = pytest.mark.integration
 
@@ -18,12 +20,6 @@ pytestmark = pytest.mark.integration
 # defect seen in a run makes it an expected failure (xfail) that names it; once it is fixed the test
 # simply passes, and its entry here should go.
 KNOWN_DEFECTS = {
-    "2a": {
-        "presses with Redis down took": (
-            "every press blocks ~6 s after its commit while Redis is down: kombu's default_channel "
-            "retries the connection until broker_connection_timeout before enqueue.publish gives up"
-        ),
-    },
     "2b": {
         "worker_exits=": (
             "the worker can exit on a second broker connection loss: kombu's Channel.close restores "
@@ -32,6 +28,12 @@ KNOWN_DEFECTS = {
         ),
     },
 }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _template_cluster() -> Iterator[None]:
+    yield
+    fault_stack.remove_template()  # the migrated PostgreSQL cluster the scenarios copy
 
 
 def _known(key: str, problem: str) -> str | None:

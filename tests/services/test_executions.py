@@ -370,14 +370,16 @@ def test_due_for_publish_returns_what_lost_its_doorbell_and_marks_it(session: Se
     messages = executions.due_for_publish(session, now)
 
     assert messages == [(due.id, TASK, "jasper", 0.0), (lease_expired.id, TASK, "jasper", 0.0)]
-    assert _execution(session, due.id).published_at == now
+    after = get_settings().relay_republish_after_s
+    # Re-published five minutes after its first doorbell, the next re-publish waits as long again,
+    # up to ten times relay_republish_after_s: a message only waiting in a long queue is not flooded.
+    assert _execution(session, due.id).published_at == now + timedelta(seconds=10 * after)
     assert executions.due_for_publish(session, now + timedelta(seconds=1)) == []
-    republish = now + timedelta(seconds=get_settings().relay_republish_after_s + 1)
-    assert [m[0] for m in executions.due_for_publish(session, republish)] == [
-        due.id,
-        recent.id,
-        lease_expired.id,
-    ]
+    soon = now + timedelta(seconds=after + 1)
+    assert [m[0] for m in executions.due_for_publish(session, soon)] == [recent.id]
+    later = now + timedelta(seconds=11 * after + 1)  # by then the others are due, or their lease ran out
+    expected = [due.id, not_due.id, leased.id, recent.id, lease_expired.id]
+    assert [m[0] for m in executions.due_for_publish(session, later)] == expected
 
 
 def test_a_running_execution_whose_lease_expired_can_be_claimed_again(db: Session) -> None:

@@ -12,7 +12,8 @@ from worker.enqueue import publish_after_commit
 log = logging.getLogger(__name__)
 
 
-@app.task(name="relay.sweep", acks_late=False, ignore_result=True)
+# Its own time limits: the default ones follow the execution lease, which a large sweep may outlast.
+@app.task(name="relay.sweep", acks_late=False, ignore_result=True, soft_time_limit=120, time_limit=150)
 def sweep() -> int:
     """Publish every due execution that has no recent doorbell; returns how many."""
     with unit_of_work() as session:
