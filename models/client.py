@@ -29,7 +29,7 @@ class Client(Base):
     name: Mapped[str] = mapped_column(String(200))
     is_template: Mapped[bool] = mapped_column(Boolean, default=False)
     template_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"))
-    base_client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"))
+    base_client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
     linked_to_base: Mapped[bool] = mapped_column(Boolean, default=False)
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"))
     commissioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

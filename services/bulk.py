@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO, TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import (
@@ -616,18 +616,20 @@ def _executions_of(session: Session, logged: list[Signal]) -> list[int]:
 
 
 def refresh(session: Session, job_id: int) -> int:
-    """Bring the job's applied rows up to date with their executions; returns how many finished now.
+    """Bring the job's rows up to date with their executions; returns how many rows changed.
 
-    A row succeeds when the newest execution for each of its targets succeeded (an operator's retry
-    counts), and fails when one of them ended otherwise; its message is the outcome as the client's
-    history shows it.
+    A row succeeds when the newest execution for each of its targets succeeded, and fails when one of
+    them ended otherwise; its message is the outcome as the client's history shows it. Failed rows are
+    read again too: once an operator's retry of their execution succeeds, they succeed.
     """
     waiting = session.execute(
-        select(BulkRow.id, BulkRow.signal_ids)
+        select(BulkRow.id, BulkRow.status, BulkRow.signal_ids)
         .where(
             BulkRow.job_id == job_id,
-            BulkRow.status == BulkRowStatus.APPLIED,
-            BulkRow.finished_at.is_(None),
+            or_(
+                and_(BulkRow.status == BulkRowStatus.APPLIED, BulkRow.finished_at.is_(None)),
+                BulkRow.status == BulkRowStatus.FAILED,
+            ),
         )
         .order_by(BulkRow.number)
     ).all()
@@ -664,8 +666,11 @@ def _finished_rows(session: Session, chunk: Sequence[Any]) -> list[dict[str, Any
     done: dict[int, list[Any]] = {}
     for row in chunk:
         ran = [e for signal_id in row.signal_ids for e in latest[signal_id].values()]
-        if ran and all(e.status not in ACTIVE_STATUSES for e in ran):
-            done[row.id] = ran
+        if not ran or any(e.status in ACTIVE_STATUSES for e in ran):
+            continue
+        if row.status == BulkRowStatus.FAILED and any(e.status != ExecutionStatus.SUCCEEDED for e in ran):
+            continue  # still failed: nothing new to write
+        done[row.id] = ran
     if not done:
         return []
     memos = _outcome_memos(session, [e for ran in done.values() for e in ran])

@@ -118,5 +118,5 @@ def make_client(stack: Stack) -> Callable[..., str]:
     return make
 
 
-def wait_for(check: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
+def wait_for(check: Callable[[], bool], what: str, timeout_s: float = 120) -> None:
     wait_until(check, timeout_s, what, interval_s=0.1)

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -497,11 +497,15 @@ def test_an_operators_retry_of_a_failed_row_counts(database: str, published: lis
         claim = executions.claim(session, retried.id)
         assert claim is not None
         executions.complete(session, claim, ExecutionStatus.SUCCEEDED, "ACTIVATED")
-    with unit_of_work() as session:
-        # Rows are checked until they finish; make the failed row wait again, as if not yet read.
-        session.execute(update(BulkRow).values(status=BulkRowStatus.APPLIED, finished_at=None))
 
-    assert _progress(opened.job.id).counts[BulkRowStatus.SUCCEEDED] == 1
+    with unit_of_work() as session:
+        assert bulk.refresh(session, opened.job.id) == 1
+        assert bulk.refresh(session, opened.job.id) == 0
+        (row,) = bulk.results(session, opened.job.id)
+    assert (row.status, row.message) == (
+        BulkRowStatus.SUCCEEDED,
+        f"Jasper Activate SIM {f.iccid(1)}: ACTIVATED",
+    )
 
 
 def test_wait_for_outcomes_returns_once_every_row_has_one(database: str, published: list[Message]) -> None:
