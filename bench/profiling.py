@@ -101,7 +101,9 @@ def recording(pid: int, output: Path, *, subprocesses: bool, rate: int = 200) ->
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-        if not output.exists():
+        if output.exists():
+            log.unlink(missing_ok=True)
+        else:
             problems.append(f"py-spy wrote no profile: {log.read_text(errors='replace').strip()[-300:]}")
 
 

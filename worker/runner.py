@@ -24,6 +24,7 @@ from worker.carriers.errors import (
     CarrierRejected,
     CarrierUnavailable,
 )
+from worker.logs import log_context
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +54,21 @@ class Performer(Protocol[P]):
 
 
 def run(execution_id: int, performer: Performer[Any]) -> None:
-    """Claim execution ``execution_id`` and carry it out; a no-op when there is nothing to do."""
-    with unit_of_work() as session:
-        claim = executions.claim(session, execution_id)
-        if claim is None:
-            return
-        prepared, problem = _prepare(session, claim, performer)
+    """Claim execution ``execution_id`` and carry it out; a no-op when there is nothing to do.
+
+    Every line logged meanwhile carries the execution, and once claimed its client and ICCID.
+    """
+    with log_context(execution_id=execution_id):
+        with unit_of_work() as session:
+            claim = executions.claim(session, execution_id)
+            if claim is None:
+                return
+            prepared, problem = _prepare(session, claim, performer)
+        with log_context(client_id=claim.client_id, iccid=claim.target.get("iccid")):
+            _carry_out(claim, performer, prepared, problem)
+
+
+def _carry_out(claim: Claim, performer: Performer[Any], prepared: Any, problem: Exception | None) -> None:
     if problem is not None:
         _fail(claim, problem)
         return

@@ -27,7 +27,15 @@ def _activated(stack: Stack, code: str, make_client: Callable[..., str]) -> str:
     iccid = make_client(code)
     with unit_of_work() as session:
         clients.commission(session, clients.find(session, ClientRef(code)), OPERATOR)
-    wait_for(lambda: stack.sim_status(iccid) == "ACTIVATED", "the SIM to be activated")
+
+    def finished() -> bool:  # the commission's outcome is written, not only the carrier changed
+        with unit_of_work() as session:
+            client = clients.find(session, ClientRef(code))
+            found = select(Signal).where(Signal.client_id == client.id, Signal.outcome.is_not(None))
+            return session.scalars(found).first() is not None
+
+    wait_for(finished, "the commission's outcome")
+    assert stack.sim_status(iccid) == "ACTIVATED"
     return iccid
 
 

@@ -24,6 +24,7 @@ from worker.carriers.errors import (
     CarrierUnavailable,
 )
 from worker.enqueue import Message
+from worker.logs import current_context
 from worker.runner import Report, TargetError, TaskLevelError
 
 TASK = "jasper.set_sim_status"
@@ -315,3 +316,29 @@ def test_an_unexpected_error_in_prepare_fails_the_execution_instead_of_looping(
     assert execution.last_error is not None
     assert "internal error while preparing the task (ValueError)" in execution.last_error
     assert "Fernet key" not in execution.last_error  # details stay in the worker log
+
+
+SEEN_CONTEXTS: list[dict[str, object]] = []
+
+
+class ContextRecorder(FakePerformer):
+    """Records the log context in force while the carrier would be called."""
+
+    def perform(self, prepared: str) -> Report:
+        SEEN_CONTEXTS.append(dict(current_context()))
+        return super().perform(prepared)
+
+
+def test_lines_logged_while_an_execution_runs_name_it_its_client_and_sim(
+    sqlite_database: str, published: list[Message]
+) -> None:
+    pending = _pending(1)
+    SEEN_CONTEXTS.clear()
+
+    runner.run(pending.execution_id, ContextRecorder())
+
+    [context] = SEEN_CONTEXTS
+    assert context["execution_id"] == pending.execution_id
+    assert context["client_id"] == pending.client_id
+    assert context["iccid"] == f.iccid(1)
+    assert current_context() == {}  # nothing leaks past the run
