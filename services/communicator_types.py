@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from models import CommunicatorType
 from services import oplog, secrets, validation
 from services.errors import Conflict, InvalidInput, NotFound
 from services.task_types.jasper import KIND as JASPER
+from worker.carriers.pool import Account, account_of
 
 KINDS = (JASPER,)
 
@@ -112,31 +113,20 @@ def get(session: Session, comm_id: int) -> CommunicatorType:
 
 
 @dataclass(frozen=True)
-class CarrierAccount:
-    """What a carrier call needs, read in a transaction and used after it (no transaction is held open)."""
-
-    kind: str
-    server_address: str
-    user_name: str
-    api_key: str = field(repr=False)
-
-
-@dataclass(frozen=True)
 class ConnectionTest:
     ok: bool
     message: str  # what the carrier answered, fit to show staff (never the key)
 
 
-def carrier_account(comm: CommunicatorType) -> CarrierAccount:
+def carrier_account(comm: CommunicatorType) -> Account:
     """The decrypted settings of ``comm``, for a carrier call made outside the transaction."""
     try:
-        api_key = secrets.decrypt(comm.api_key_encrypted)
+        return account_of(comm)
     except secrets.SecretUnreadable as exc:
         raise InvalidInput(f"{comm.name}: {exc}; enter the API key again") from None
-    return CarrierAccount(comm.kind, comm.server_address, comm.user_name, api_key)
 
 
-def check_connection(account: CarrierAccount, timeout_s: float = 5.0) -> ConnectionTest:
+def check_connection(account: Account, timeout_s: float = 5.0) -> ConnectionTest:
     """Ask the carrier whether address and credentials work (Control Center's echo call)."""
     from worker.carriers.errors import CarrierError  # the carrier client is only needed here
     from worker.carriers.jasper import JasperClient
