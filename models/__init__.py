@@ -8,6 +8,7 @@ from models.bulk_job import BulkJob, BulkKind
 from models.bulk_row import BulkRow, BulkRowStatus
 from models.client import Client
 from models.communicator_type import CommunicatorType
+from models.config_generation import ConfigGeneration
 from models.dealer import Dealer
 from models.event_type import EventType
 from models.operator_account import OperatorAccount
@@ -37,6 +38,7 @@ __all__ = [
     "BulkRowStatus",
     "Client",
     "CommunicatorType",
+    "ConfigGeneration",
     "Dealer",
     "EventType",
     "ExecutionStatus",

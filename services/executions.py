@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from config import get_settings
@@ -28,7 +28,7 @@ from models import (
     TaskExecution,
     utcnow,
 )
-from services import oplog, signals, system_events, task_types
+from services import oplog, resolution, signals, system_events, task_types
 from services.errors import Conflict, InvalidInput, NotFound
 from worker.enqueue import Message, message_for, publish_after_commit
 
@@ -46,6 +46,7 @@ class Claim:
     client_id: int
     options: dict[str, Any]
     target: dict[str, Any]
+    cause_depth: int  # of the signal that fired the execution: its outcome signal is one deeper
 
     @property
     def label(self) -> str:
@@ -79,25 +80,21 @@ def claim(session: Session, execution_id: int, now: datetime | None = None) -> C
     shortly), or out of attempts (failed here).
     """
     now = now or utcnow()
-    target_key = session.scalar(select(TaskExecution.target_key).where(TaskExecution.id == execution_id))
-    if target_key is not None:
-        _lock_target(session, target_key)
-    execution = _locked(session, execution_id)
+    execution, cause_depth, same_target = _lock_with_target(session, execution_id)
     if execution is None or execution.status not in ACTIVE_STATUSES:
         return None
     if execution.next_attempt_at > now or (execution.lease_until and execution.lease_until > now):
         return None
-    task = session.get(Task, execution.task_id)
-    assert task is not None
-    if execution.target_key is not None:
-        ordered = _check_order(session, execution, now)
-        if isinstance(ordered, Busy):
-            _ring_later(session, execution, task.type, ordered.wait_s, now)
-        if ordered is not None:
-            return None
+    task = resolution.task(session, execution.task_id)
+    assert task is not None  # a foreign key
+    ordered = _check_order(session, execution, cause_depth, same_target, now)
+    if isinstance(ordered, Busy):
+        _ring_later(session, execution, task.type, ordered.wait_s, now)
+    if ordered is not None:
+        return None
     settings = get_settings()
     if execution.attempts >= settings.retry_max_attempts:
-        _finish(session, execution, ExecutionStatus.FAILED, _gave_up(execution), now)
+        _finish(session, execution, ExecutionStatus.FAILED, _gave_up(execution), now, cause_depth=cause_depth)
         return None
     execution.status = ExecutionStatus.RUNNING
     execution.attempts += 1
@@ -113,18 +110,35 @@ def claim(session: Session, execution_id: int, now: datetime | None = None) -> C
         client_id=execution.client_id,
         options=dict(execution.options),
         target=dict(execution.target),
+        cause_depth=cause_depth,
     )
 
 
-def _lock_target(session: Session, target_key: str) -> None:
-    # Every claimer locks all executions of a target, in id order, before deciding anything: one lock
-    # order for all, so two workers claiming on one SIM wait for each other instead of deadlocking.
-    session.execute(
-        select(TaskExecution.id)
-        .where(TaskExecution.target_key == target_key)
+def _lock_with_target(
+    session: Session, execution_id: int
+) -> tuple[TaskExecution | None, int, list[TaskExecution]]:
+    """Lock and read the execution and the others on its target that decide its order, in one statement.
+
+    Every claimer locks in id order before deciding anything: one lock order for all, so two workers
+    claiming on one SIM wait for each other instead of deadlocking. Locked are the executions that can
+    matter: this one, newer ones (they supersede it) and active older ones (they make it wait). With
+    them comes the depth of the signal that fired each.
+    """
+    target_key = select(TaskExecution.target_key).where(TaskExecution.id == execution_id).scalar_subquery()
+    same_target = TaskExecution.target_key == target_key
+    matters = or_(TaskExecution.id >= execution_id, TaskExecution.status.in_(ACTIVE_STATUSES))
+    rows = session.execute(
+        select(TaskExecution, Signal.depth)
+        .join(Signal, Signal.id == TaskExecution.signal_id)
+        .where(or_(TaskExecution.id == execution_id, and_(same_target, matters)))
         .order_by(TaskExecution.id)
-        .with_for_update()
-    )
+        .with_for_update(of=TaskExecution)
+        .execution_options(populate_existing=True)
+    ).all()
+    found = next((row for row in rows if row[0].id == execution_id), None)
+    if found is None:
+        return None, 0, []
+    return found[0], found[1], [row[0] for row in rows if row[0].id != execution_id]
 
 
 def _gave_up(execution: TaskExecution) -> str:
@@ -132,24 +146,28 @@ def _gave_up(execution: TaskExecution) -> str:
     return f"gave up after {execution.attempts} attempts; last error: {last}"
 
 
-def _check_order(session: Session, execution: TaskExecution, now: datetime) -> Busy | bool | None:
+def _check_order(
+    session: Session,
+    execution: TaskExecution,
+    cause_depth: int,
+    same_target: list[TaskExecution],
+    now: datetime,
+) -> Busy | bool | None:
     """Supersede ``execution`` if a newer one on its target exists; Busy if an older one is running.
 
-    The caller has locked the target's executions (``_lock_target``), so two workers cannot both go.
+    ``same_target`` are the target's other executions that matter, locked (``_lock_with_target``), so
+    two workers cannot both go.
     """
-    same_target = session.scalars(
-        select(TaskExecution)
-        .where(TaskExecution.target_key == execution.target_key, TaskExecution.id != execution.id)
-        .where(or_(TaskExecution.id > execution.id, TaskExecution.status.in_(ACTIVE_STATUSES)))
-        .order_by(TaskExecution.id)
-        .execution_options(populate_existing=True)
-    ).all()
     newer = [e for e in same_target if e.id > execution.id]
     if newer:
         text = f"superseded by a later request for the same target (execution {newer[-1].id})"
-        _finish(session, execution, ExecutionStatus.SUPERSEDED, text, now)
+        _finish(session, execution, ExecutionStatus.SUPERSEDED, text, now, cause_depth=cause_depth)
         return True
-    leases = [e.lease_until for e in same_target if e.lease_until is not None and e.lease_until > now]
+    leases = [
+        e.lease_until
+        for e in same_target
+        if e.status in ACTIVE_STATUSES and e.lease_until is not None and e.lease_until > now
+    ]
     if leases:
         return Busy(wait_s=min(5.0, max(0.5, (min(leases) - now).total_seconds())))
     return None
@@ -184,7 +202,7 @@ def complete(
         )
         return False
     execution.error_code = error_code
-    _finish(session, execution, status, text, utcnow(), task_level=task_level)
+    _finish(session, execution, status, text, utcnow(), task_level=task_level, cause_depth=claim.cause_depth)
     return True
 
 
@@ -196,6 +214,7 @@ def _finish(
     now: datetime,
     *,
     task_level: bool = False,
+    cause_depth: int | None = None,
 ) -> None:
     execution.status = status
     execution.finished_at = now
@@ -204,17 +223,17 @@ def _finish(
         execution.last_error = text
     session.flush()
     type_no, outcome = _OUTCOME_SIGNAL[status]
-    task = session.get(Task, execution.task_id)
-    assert task is not None
+    task = resolution.task(session, execution.task_id)
+    assert task is not None  # a foreign key
     memo = f"{_label(task, execution)}: {text}"
     accounts = [execution.client_id]
     if task_level and task.system_account_id and task.system_account_id != execution.client_id:
         accounts.append(task.system_account_id)
     for client_id in accounts:
-        _outcome_signal(session, execution, client_id, type_no, outcome, memo)
+        _outcome_signal(session, execution, client_id, type_no, outcome, memo, cause_depth)
 
 
-def _label(task: Task, execution: TaskExecution) -> str:
+def _label(task: resolution.TaskRef, execution: TaskExecution) -> str:
     task_type = task_types.TASK_TYPES.get(task.type)
     if task_type is None:
         return f"task {task.task_no} ({task.type})"
@@ -228,11 +247,13 @@ def _outcome_signal(
     type_no: int,
     outcome: Outcome,
     memo: str,
+    cause_depth: int | None,
 ) -> None:
     client = session.get(Client, client_id)
-    cause = session.get(Signal, execution.signal_id)
-    assert client is not None  # foreign keys guarantee both
-    assert cause is not None
+    assert client is not None  # a foreign key
+    if cause_depth is None:
+        cause_depth = session.scalar(select(Signal.depth).where(Signal.id == execution.signal_id))
+        assert cause_depth is not None  # a foreign key
     signals.log_signal(
         session,
         client,
@@ -241,7 +262,7 @@ def _outcome_signal(
         memo=memo,
         execution_id=execution.id,
         outcome=outcome,
-        depth=cause.depth + 1,
+        depth=cause_depth + 1,
     )
 
 
@@ -272,7 +293,15 @@ def retry_later(
     if execution.attempts >= settings.retry_max_attempts:
         # The carrier stayed unreachable: every execution on that account is failing alike, so the
         # task's system account hears of it too.
-        _finish(session, execution, ExecutionStatus.FAILED, _gave_up(execution), utcnow(), task_level=True)
+        _finish(
+            session,
+            execution,
+            ExecutionStatus.FAILED,
+            _gave_up(execution),
+            utcnow(),
+            task_level=True,
+            cause_depth=claim.cause_depth,
+        )
         return True
     now = utcnow()
     execution.status = ExecutionStatus.PENDING

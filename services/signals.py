@@ -13,18 +13,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from models import (
-    ActionPlan,
-    Client,
-    Outcome,
-    ResponsePlan,
-    Signal,
-    SignalSource,
-    Task,
-    TaskExecution,
-)
+from models import Client, Outcome, Signal, SignalSource, TaskExecution
 from services import resolution, system_events, task_types
 from services.errors import InvalidInput
+from services.resolution import TaskRef
 from services.task_types import Target
 from services.validation import number_in_range
 from worker.enqueue import Message, message_for, publish_after_commit
@@ -57,15 +49,13 @@ def log_signal(
     """Log one signal on ``client`` and create the task executions its response plan asks for."""
     number_in_range(type_no, "type number", 0, 65535)
     number_in_range(zone, "zone/user number", 0, 65535)
-    chain = resolution.template_chain(session, client)
-    found_type = resolution.event_type(session, chain, type_no)
-    plan = resolution.action_plan(session, chain, found_type, zone)
+    resolved = resolution.resolve(session, client, type_no, zone)
     signal = Signal(
         client_id=client.id,
         type_no=type_no,
         zone=zone,
-        description=_description(found_type.description if found_type else None, type_no),
-        action_plan_id=plan.id if plan else None,
+        description=_description(resolved.event_description, type_no),
+        action_plan_id=resolved.action_plan_id,
         source=source,
         memo=memo,
         operator=operator,
@@ -75,10 +65,8 @@ def log_signal(
     )
     session.add(signal)
     session.flush()
-    if _fires_tasks(client, signal) and plan is not None:
-        response = resolution.response_plan(session, chain, plan)
-        if response is not None:
-            _fire(session, client, signal, plan, response, seen if seen is not None else set())
+    if _fires_tasks(client, signal) and resolved.assignments:
+        _fire(session, client, signal, resolved, seen if seen is not None else set())
     return signal
 
 
@@ -108,23 +96,21 @@ def _fire(
     session: Session,
     client: Client,
     signal: Signal,
-    plan: ActionPlan,
-    response: ResponsePlan,
+    resolved: resolution.Resolution,
     seen: SeenTargets,
 ) -> None:
     messages: list[Message] = []
-    for entry in response.entries:
-        for assignment in entry.assignments:
-            task = session.get(Task, assignment.task_id)
-            if task is None or not task.enabled:
-                continue
-            executions = _executions(session, client, signal, task, entry.user_id, assignment.options, seen)
-            messages.extend(message_for(e, task.type) for e in executions if e.id is not None)
+    for assignment in resolved.assignments:
+        task = assignment.task
+        if not task.enabled:
+            continue
+        executions = _executions(session, client, signal, task, assignment.user_id, assignment.options, seen)
+        messages.extend(message_for(e, task.type) for e in executions if e.id is not None)
     log.debug(
         "signal %s via %s/%s fired %d executions",
         signal.id,
-        plan.name,
-        response.name,
+        resolved.action_plan_name,
+        resolved.response_plan_name,
         len(messages),
     )
     publish_after_commit(session, messages)
@@ -134,7 +120,7 @@ def _executions(
     session: Session,
     client: Client,
     signal: Signal,
-    task: Task,
+    task: TaskRef,
     user_id: int,
     options: dict[str, object],
     seen: SeenTargets,
@@ -153,7 +139,7 @@ def _executions(
             if once in seen:
                 continue
             seen.add(once)
-        created.append(add_execution(session, client, signal, task, user_id, clean, target))
+        created.append(add_execution(session, client, signal, task.id, user_id, clean, target))
     session.flush()
     return created
 
@@ -162,16 +148,16 @@ def add_execution(
     session: Session,
     client: Client,
     signal: Signal,
-    task: Task,
+    task_id: int,
     user_id: int | None,
     options: dict[str, Any],
     target: Target,
 ) -> TaskExecution:
-    """One execution of ``task`` for ``signal`` on ``target``; the caller publishes it after commit."""
+    """An execution of task ``task_id`` for ``signal`` on ``target``; the caller publishes it after commit."""
     execution = TaskExecution(
         signal_id=signal.id,
         client_id=client.id,
-        task_id=task.id,
+        task_id=task_id,
         user_id=user_id,
         options=options,
         target_key=target.key,

@@ -102,7 +102,7 @@ def request(
         operator=operator,
         memo=label,
     )
-    execution = signals.add_execution(session, client, signal, task, None, clean, target)
+    execution = signals.add_execution(session, client, signal, task.id, None, clean, target)
     session.flush()
     oplog.record(session, operator, "sim.request", label, client_id=client.id, entity_id=execution.id)
     publish_after_commit(session, [message_for(execution, task.type)])

@@ -151,8 +151,8 @@ class ExecutionObserver:
         session.info.pop(_PENDING, None)
 
     def _remember_task(self, task: Task, _context: Any) -> None:
-        # Every path that finishes an execution has loaded its task (claim does, _finish does), so the
-        # type is known here without a query of our own.
+        # Every path that finishes an execution has its task from services.resolution.task, which loads
+        # it in this process once per configuration generation: the type is known here without a query.
         self._task_types[task.id] = task.type
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -474,11 +475,12 @@ def test_two_workers_claiming_both_executions_of_one_sim_do_not_deadlock(
     both_locked_own_row = threading.Barrier(2)
     check_order = executions._check_order
 
-    def check_order_together(session: Session, execution: TaskExecution, now: datetime) -> object:
-        # Line both workers up at the point where each holds the lock on its own execution.
+    def check_order_together(session: Session, execution: TaskExecution, *args: Any) -> object:
+        # Line both workers up at the point where each holds the locks it took (one of them waits
+        # for the other's at the lock statement, so the barrier breaks after its timeout).
         with contextlib.suppress(threading.BrokenBarrierError):
             both_locked_own_row.wait(timeout=5)
-        return check_order(session, execution, now)
+        return check_order(session, execution, *args)
 
     monkeypatch.setattr(executions, "_check_order", check_order_together)
     outcomes: dict[int, object] = {}

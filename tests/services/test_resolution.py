@@ -193,10 +193,10 @@ def test_response_plan_override_order_client_template_dealer_default(session: Se
     chain = resolution.template_chain(session, client)
 
     for level in ("client", "template", "dealer"):
-        assert resolution.response_plan(session, chain, plan) == plans[level], level
+        assert resolution.response_plan(session, chain, plan, client.dealer_id) == plans[level], level
         session.delete(overrides[level])
         session.flush()
-    assert resolution.response_plan(session, chain, plan) == plans["default"]
+    assert resolution.response_plan(session, chain, plan, client.dealer_id) == plans["default"]
 
 
 def test_overrides_of_another_action_plan_or_dealer_do_not_apply(db: Session) -> None:
@@ -217,14 +217,14 @@ def test_overrides_of_another_action_plan_or_dealer_do_not_apply(db: Session) ->
     )
     db.flush()
 
-    assert resolution.response_plan(db, [client], plan) == default
+    assert resolution.response_plan(db, [client], plan, client.dealer_id) == default
 
 
 def test_an_action_plan_without_default_or_override_has_no_response_plan(db: Session) -> None:
     client, _, _ = _templates(db)
     plan = f.action_plan(db, "Alarm")
 
-    assert resolution.response_plan(db, [client], plan) is None
+    assert resolution.response_plan(db, [client], plan, client.dealer_id) is None
 
 
 # -- through the pipeline ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from config import get_settings
 from models import CommunicatorType
 from services import secrets
+from services.config_cache import ConfigCache
 from worker.carriers.jasper import JasperClient
 from worker.pacing import Pacer, account_key, make_pacer, wait_for_slot
 
@@ -39,9 +40,37 @@ def account_of(comm: CommunicatorType) -> Account:
     return Account(comm.id, comm.server_address, comm.user_name, api_key, comm.calls_per_second)
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A communicator type whose key cannot be decrypted here, and why."""
+
+    name: str
+    reason: str
+
+
+_accounts: ConfigCache[int, Account | Unreadable | None] = ConfigCache()
+
+
 def load_account(session: Session, communicator_type_id: int) -> Account | None:
+    """The account of communicator type ``communicator_type_id`` (None if there is none).
+
+    Cached for the configuration generation: every execution reads its account. Raises
+    secrets.SecretUnreadable naming the communicator type when its key cannot be decrypted here.
+    """
+    found = _accounts.get(session, communicator_type_id, lambda: _load(session, communicator_type_id))
+    if isinstance(found, Unreadable):
+        raise secrets.SecretUnreadable(f"communicator type {found.name}: {found.reason}")
+    return found
+
+
+def _load(session: Session, communicator_type_id: int) -> Account | Unreadable | None:
     comm = session.get(CommunicatorType, communicator_type_id)
-    return account_of(comm) if comm is not None else None
+    if comm is None:
+        return None
+    try:
+        return account_of(comm)
+    except secrets.SecretUnreadable as exc:
+        return Unreadable(comm.name, str(exc))
 
 
 class Clients:
@@ -80,8 +109,16 @@ class Clients:
         )
 
     def forget(self) -> None:
-        # After fork: the parent's connections and Redis client are not ours.
+        # After fork: the parent's connections and Redis client are not ours (never close them here).
         self._clients, self._pacer = {}, None
+
+    def close(self) -> None:
+        """Close every client's connections and start afresh (a process's own clients only)."""
+        with self._lock:
+            found = list(self._clients.values())
+            self.forget()
+        for client in found:
+            client.close()
 
 
 clients = Clients()

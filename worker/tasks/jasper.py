@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from config import get_settings
-from models import CommunicatorType, ExecutionStatus
+from models import ExecutionStatus
 from services import secrets
 from services.executions import Claim
 from services.task_types import jasper_console
 from services.task_types.jasper import wanted_status
 from worker.carriers.jasper import JasperClient, StatusChange
-from worker.carriers.pool import Account, account_of, clients
+from worker.carriers.pool import Account, clients, load_account
 from worker.celery import app
 from worker.runner import Report, TargetError, TaskLevelError, run
 
@@ -33,13 +33,12 @@ class SimJob:
 
 def prepare_sim_job(session: Session, claim: Claim) -> SimJob:
     """Read the carrier account of the execution's SIM (in the claim's transaction)."""
-    comm = session.get(CommunicatorType, claim.target["communicator_type_id"])
-    if comm is None:
-        raise TargetError("the add-on device's communicator type no longer exists")
     try:
-        account = account_of(comm)
+        account = load_account(session, claim.target["communicator_type_id"])
     except secrets.SecretUnreadable as exc:
-        raise TaskLevelError(f"communicator type {comm.name}: {exc}") from None
+        raise TaskLevelError(str(exc)) from None
+    if account is None:
+        raise TargetError("the add-on device's communicator type no longer exists")
     return SimJob(account, claim.target["iccid"], claim.options)
 
 

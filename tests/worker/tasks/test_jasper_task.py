@@ -178,6 +178,7 @@ def _claim(comm_id: int, options: dict[str, object] | None = None) -> Claim:
         client_id=1,
         options=options or {"command_type": "Deactivate"},
         target={"communicator_type_id": comm_id, "addon_device_id": 1, "iccid": ICCID},
+        cause_depth=0,
     )
 
 
