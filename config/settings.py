@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     # longer than the Redis visibility timeout makes Celery run the task again and again).
     max_countdown_s: float = Field(default=30.0, ge=0)
 
+    # The worker's pool when `celery worker` is given none. Threads by default: a task spends its time
+    # waiting on the carrier and the database, so one process of many threads does the work of many
+    # processes in a third of the memory. Prefork for task types that compute. Without a hard time
+    # limit on threads, the carrier timeouts and the pacer's longest wait bound a task, and the lease's
+    # fencing token drops the outcome of one that outlived its lease.
+    worker_pool: Literal["threads", "prefork", "solo"] = "threads"
+    worker_concurrency: int = Field(default=16, ge=1, le=512)
+
     # Redis broker: how long an unacknowledged message waits before redelivery.
     visibility_timeout_s: int = Field(default=900, gt=0)
 

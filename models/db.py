@@ -52,7 +52,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Each thread of a threads-pool worker holds at most one connection at a time: let them all have one.
+    overflow = max(20, get_settings().worker_concurrency)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=overflow)
 
 
 def get_engine(url: str | None = None) -> Engine:

@@ -51,7 +51,7 @@ def make_app() -> Celery:
         # The transport polls its table once a second by default. Its transport options go to
         # create_engine, so a polling_interval there breaks it: set the class default instead.
         sqla_transport.Transport.polling_interval = 0.1
-    tasks = ["worker.tasks.jasper", "worker.tasks.reconcile", "worker.tasks.relay"]
+    tasks = ["worker.tasks.jasper", "worker.tasks.reconcile", "worker.tasks.relay", "worker.tasks.bulk"]
     app = Celery("commissioner", include=tasks)
     app.conf.update(
         broker_url=broker,
@@ -65,8 +65,11 @@ def make_app() -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        worker_pool=settings.worker_pool,
+        worker_concurrency=settings.worker_concurrency,
         worker_cancel_long_running_tasks_on_connection_loss=True,
-        # A task must end before its lease does, and long before the visibility timeout.
+        # A task must end before its lease does, and long before the visibility timeout (enforced by
+        # the prefork pool; see Settings.worker_pool for threads).
         task_time_limit=int(settings.lease_s * 0.9),
         task_soft_time_limit=int(settings.lease_s * 0.8),
         # Each queue its own routing key: bound to one key, a direct exchange would copy every
