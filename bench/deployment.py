@@ -20,33 +20,30 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import kombu.pools
 import psycopg
-import redis
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
 import migrations
 from bench import floor
-from cli.processes import free_port, start_simulator, start_worker, stop, wait_until
-from config import get_settings
+from bench.servers import PG_OS_USER, Redis, as_pg_user, commissioner_process, pg_bin, run
+from cli.processes import free_port, start_simulator, start_worker, stop
+from config import Settings
 from models import db as models_db
 from models.db import unit_of_work
-from services import communicator_types, secrets, seed
-from worker import celery as worker_celery
+from services import communicator_types, seed
 
 CONFIGURATIONS = ("production", "embedded")
 OPERATOR = "bench"
 SIM_USER = "bench"
 SIM_KEY = "bench-sim-key-4e1a"
-PG_OS_USER = "postgres"
 DATABASE = "commissioner"
 
 
@@ -71,32 +68,12 @@ class Pool:
 
 
 def default_pool() -> Pool:
-    """What ``celery -A worker worker`` runs when nothing is said: prefork, one process per core."""
-    return Pool("prefork", os.cpu_count() or 1)
+    """What ``celery -A worker worker`` runs when nothing is said (Settings.worker_pool and _concurrency)."""
+    settings = Settings()
+    return Pool(settings.worker_pool, settings.worker_concurrency)
 
 
 # -- PostgreSQL and Redis of our own -----------------------------------------------------------------
-
-
-def _pg_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
-    if found:
-        return found[-1].parent
-    initdb = shutil.which("initdb")
-    if initdb is None:
-        raise RuntimeError("PostgreSQL's initdb was not found: install the PostgreSQL server package")
-    return Path(initdb).parent
-
-
-def _as_pg_user(args: list[str]) -> list[str]:
-    # initdb and postgres refuse to run as root.
-    return ["runuser", "-u", PG_OS_USER, "--", *args] if os.geteuid() == 0 else args
-
-
-def _run(args: list[str]) -> None:
-    result = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603 - our programs
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
 
 
 class PrivatePostgres:
@@ -125,13 +102,13 @@ class PrivatePostgres:
         if os.geteuid() == 0:
             shutil.chown(self.directory, PG_OS_USER, PG_OS_USER)
         quiet = ["--auth=trust", "--no-instructions", "--encoding=UTF8", "-U", "postgres"]
-        _run(_as_pg_user([str(_pg_bin() / "initdb"), "-D", str(self.data), *quiet]))
+        run(as_pg_user([str(pg_bin() / "initdb"), "-D", str(self.data), *quiet]))
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
         options += " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
         log = str(self.directory / "postgres.log")
-        _run(
-            _as_pg_user(
-                [str(_pg_bin() / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", log, "-w", "start"]
+        run(
+            as_pg_user(
+                [str(pg_bin() / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", log, "-w", "start"]
             )
         )
         admin = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
@@ -173,47 +150,11 @@ class PrivatePostgres:
     def close(self) -> None:
         if (self.data / "postmaster.pid").exists():
             with contextlib.suppress(RuntimeError):
-                _run(
-                    _as_pg_user([str(_pg_bin() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
-                )
+                run(as_pg_user([str(pg_bin() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]))
 
 
-class PrivateRedis:
+class PrivateRedis(Redis):
     """A redis-server of its own, without persistence (the broker only carries doorbells)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        args += [
-            "--appendonly",
-            "no",
-            "--dir",
-            str(self.directory),
-            "--logfile",
-            str(self.directory / "redis.log"),
-        ]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)  # noqa: S603
-        client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
-
-        def answers() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.RedisError:
-                return False
-
-        try:
-            wait_until(answers, 20, "redis-server to answer")
-            self.version = str(client.info("server")["redis_version"])
-        finally:
-            client.close()
 
     def close(self) -> None:
         if self.proc is not None:
@@ -273,7 +214,11 @@ class Deployment:
             base_url=f"http://127.0.0.1:{self.sim_port}", auth=(SIM_USER, SIM_KEY), timeout=60
         )
         exits.callback(self.sim.close)
-        exits.enter_context(_configured_process({**self.env, "COMMISSIONER_DATABASE_URL": database_url}))
+        # This process only presses and publishes: its own log lines would mix into the report.
+        quiet = {"COMMISSIONER_LOG_LEVEL": "WARNING", "COMMISSIONER_LOG_FORMAT": "text"}
+        exits.enter_context(
+            commissioner_process({**self.env, "COMMISSIONER_DATABASE_URL": database_url, **quiet})
+        )
         with unit_of_work() as session:
             seed.seed(session, OPERATOR)
         beat = _start_beat(self.env, self.directory)
@@ -345,7 +290,8 @@ class Deployment:
     def start_worker(self, pool: Pool) -> None:
         """(Re)start the worker with ``pool`` (the scenarios warm it up before they measure)."""
         self.stop_worker()
-        env = {**self.env, floor.LOG_ENV: str(self.floor_log)}
+        # The setting too: celery takes an explicit --pool prefork for its default, and the app's.
+        env = {**self.env, floor.LOG_ENV: str(self.floor_log), "COMMISSIONER_WORKER_POOL": pool.kind}
         # INFO as in production (Procfile, docker-compose.yml): the pool processes log each outcome.
         extra = ["--pool", pool.kind, "--include", floor.__name__, "-n", f"bench-{pool.label}@%h"]
         extra += ["--loglevel", "INFO"]
@@ -397,36 +343,3 @@ def _start_beat(env: Mapping[str, str], directory: Path) -> subprocess.Popen[byt
         return subprocess.Popen(  # noqa: S603 - our own program
             args, env=dict(env), start_new_session=True, stdout=output, stderr=output
         )
-
-
-@contextlib.contextmanager
-def _configured_process(env: Mapping[str, str]) -> Iterator[None]:
-    """Make this process a Commissioner process of the deployment; restore it afterwards."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("COMMISSIONER_")}
-    saved_app = worker_celery.app
-    # This process only presses and publishes: its own log lines would mix into the report.
-    _set_commissioner_env(
-        {
-            **{k: v for k, v in env.items() if k.startswith("COMMISSIONER_")},
-            "COMMISSIONER_LOG_LEVEL": "WARNING",
-            "COMMISSIONER_LOG_FORMAT": "text",
-        }
-    )
-    worker_celery.app = worker_celery.make_app()
-    try:
-        yield
-    finally:
-        worker_celery.app = saved_app
-        kombu.pools.reset()  # type: ignore[no-untyped-call]
-        _set_commissioner_env(saved)
-
-
-def _set_commissioner_env(values: Mapping[str, str]) -> None:
-    for name in [k for k in os.environ if k.startswith("COMMISSIONER_")]:
-        del os.environ[name]
-    os.environ.update(values)
-    get_settings.cache_clear()
-    secrets.reset_cache()
-    for engine in models_db._engines.values():
-        engine.dispose()
-    models_db._engines.clear()

@@ -25,25 +25,23 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import kombu.pools
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench import fault_stack as stack
+from bench.servers import Redis, commissioner_process
 from cli.processes import free_port, start_simulator, start_worker, wait_until
-from config import get_settings
 from models import ACTIVE_STATUSES, ExecutionStatus, Signal, TaskExecution
-from models import db as models_db
 from models.db import unit_of_work
-from services import clients, communicator_types, secrets, seed
+from services import clients, communicator_types, seed
 from services.clients import ClientRef
 from services.task_types.jasper import COMMAND_STATUS
 from services.validation import with_luhn_digit
@@ -159,7 +157,7 @@ class Harness:
         self._exits = contextlib.ExitStack()
         self._worker: subprocess.Popen[bytes] | None = None
         self.postgres: stack.Postgres | None = None
-        self.redis: stack.Redis | None = None
+        self.redis: Redis | None = None
         self.sim_port = 0
         self.env: dict[str, str] = {}
         self.keep_logs = False
@@ -186,7 +184,7 @@ class Harness:
         exits = self._exits
         exits.callback(self._remove_directory)
         self.postgres = stack.prepared_postgres()
-        self.redis = stack.Redis(self.directory)
+        self.redis = Redis(self.directory)
         self.sim_port = free_port()
         self.env = self._environment()
         pool = exits.enter_context(ThreadPoolExecutor(max_workers=1))
@@ -207,7 +205,7 @@ class Harness:
             base_url=f"http://127.0.0.1:{self.sim_port}", auth=(SIM_USER, SIM_KEY), timeout=30
         )
         exits.callback(self.sim.close)
-        exits.enter_context(_configured_process(self.env))
+        exits.enter_context(commissioner_process(self.env))
         self.clients = self._seed()
         self.wait_worker_ready()
         self.queue_sampler = exits.enter_context(stack.QueueSampler(self.redis))
@@ -509,29 +507,3 @@ def _describe(execution: TaskExecution) -> str:
         f"published_at={execution.published_at} error_code={execution.error_code} "
         f"last_error={execution.last_error!r}"
     )
-
-
-@contextlib.contextmanager
-def _configured_process(env: Mapping[str, str]) -> Iterator[None]:
-    """Make this process a Commissioner process of the scenario's stack; restore it afterwards."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("COMMISSIONER_")}
-    saved_app = worker_celery.app
-    _set_commissioner_env({k: v for k, v in env.items() if k.startswith("COMMISSIONER_")})
-    worker_celery.app = worker_celery.make_app()
-    try:
-        yield
-    finally:
-        worker_celery.app = saved_app
-        kombu.pools.reset()  # type: ignore[no-untyped-call]
-        _set_commissioner_env(saved)
-
-
-def _set_commissioner_env(values: Mapping[str, str]) -> None:
-    for name in [k for k in os.environ if k.startswith("COMMISSIONER_")]:
-        del os.environ[name]
-    os.environ.update(values)
-    get_settings.cache_clear()
-    secrets.reset_cache()
-    for engine in models_db._engines.values():
-        engine.dispose()
-    models_db._engines.clear()

@@ -27,38 +27,16 @@ import psycopg
 import redis
 
 import migrations
-from cli.processes import free_port, wait_until
+from bench.servers import PG_OS_USER, Redis, as_pg_user, pg_bin, run
+from cli.processes import free_port
 from models import db as models_db
 
 DATABASE = "commissioner"
-PG_OS_USER = "postgres"
-
-
-def _pg_bin() -> Path:
-    """The newest installed PostgreSQL's bin directory (Debian layout), else the one on PATH."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
-    if found:
-        return found[-1].parent
-    initdb = shutil.which("initdb")
-    if initdb is None:
-        raise RuntimeError("PostgreSQL's initdb was not found: install the postgresql server package")
-    return Path(initdb).parent
-
-
-def _as_pg_user(args: list[str]) -> list[str]:
-    # initdb and postgres refuse to run as root.
-    return ["runuser", "-u", PG_OS_USER, "--", *args] if os.geteuid() == 0 else args
 
 
 def _hand_to_pg_user(path: Path) -> None:
     if os.geteuid() == 0:
         shutil.chown(path, PG_OS_USER, PG_OS_USER)
-
-
-def _run(args: list[str]) -> None:
-    result = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603 - our programs
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
 
 
 class Postgres:
@@ -81,12 +59,12 @@ class Postgres:
     def start(self) -> None:
         # fsync off: a killed server keeps what it wrote in the OS cache; only a machine crash would not.
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-        pg_ctl = str(_pg_bin() / "pg_ctl")
-        _run(_as_pg_user([pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "start"]))
+        pg_ctl = str(pg_bin() / "pg_ctl")
+        run(as_pg_user([pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "start"]))
 
     def stop(self, mode: str = "immediate") -> None:
         """Stop the server: ``immediate`` is a crash (no checkpoint, recovery at the next start)."""
-        _run(_as_pg_user([str(_pg_bin() / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]))
+        run(as_pg_user([str(pg_bin() / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]))
 
     def running(self) -> bool:
         return (self.data / "postmaster.pid").exists()
@@ -115,8 +93,8 @@ def _template() -> Path:
     """A migrated cluster's data directory, made once per process and copied for each scenario."""
     directory = _new_directory("faults-pg-template-")
     atexit.register(shutil.rmtree, directory, True)  # in case remove_template is not called
-    initdb = [str(_pg_bin() / "initdb"), "-D", str(directory / "data"), "-U", "postgres", *_QUIET]
-    _run(_as_pg_user(initdb))
+    initdb = [str(pg_bin() / "initdb"), "-D", str(directory / "data"), "-U", "postgres", *_QUIET]
+    run(as_pg_user(initdb))
     cluster = Postgres(directory, free_port())
     cluster.start()
     try:
@@ -142,55 +120,8 @@ _QUIET = ["--auth=trust", "--no-sync", "--no-instructions", "--encoding=UTF8"]
 def prepared_postgres() -> Postgres:
     """A migrated PostgreSQL cluster of its own, on a free port, not yet started."""
     directory = _new_directory("faults-pg-")
-    _run(["cp", "-a", str(_template()), str(directory / "data")])
+    run(["cp", "-a", str(_template()), str(directory / "data")])
     return Postgres(directory, free_port())
-
-
-class Redis:
-    """A private redis-server without persistence: a restart loses every queued message."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        args += [
-            "--appendonly",
-            "no",
-            "--dir",
-            str(self.directory),
-            "--logfile",
-            str(self.directory / "redis.log"),
-        ]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)  # noqa: S603
-        client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
-
-        def answers() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.RedisError:
-                return False
-
-        try:
-            wait_until(answers, 20, "redis-server to answer")
-        finally:
-            client.close()
-
-    def kill(self) -> None:
-        """kill -9: everything in memory (queued and unacknowledged messages) is gone."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        self.proc = None
-
-    def close(self) -> None:
-        self.kill()
 
 
 class QueueSampler:
