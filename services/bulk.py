@@ -22,6 +22,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TextIO, TypeVar
 
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -516,6 +517,17 @@ def job_for_file(session: Session, data: bytes, kind: BulkKind | None = None) ->
     if job is None:
         raise NotFound("this file has not been run as a bulk job")
     return job
+
+
+def recent_jobs(session: Session, limit: int = 50) -> list[BulkJob]:
+    """The newest ``limit`` jobs, newest first."""
+    return list(session.scalars(select(BulkJob).order_by(BulkJob.id.desc()).limit(limit)))
+
+
+def last_applied_at(session: Session, job_id: int) -> datetime | None:
+    """When the job's newest applied row was applied (None before its first): a page tells by it a job
+    whose background run stopped from one still running."""
+    return session.scalar(select(func.max(BulkRow.applied_at)).where(BulkRow.job_id == job_id))
 
 
 # -- applying rows -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -78,10 +79,21 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-async def check_csrf(request: Request) -> None:
-    """Refuse an unsafe request that does not carry the session's CSRF token."""
-    if request.method in _SAFE_METHODS:
-        return
+async def check_csrf(request: Request) -> AsyncIterator[None]:
+    """Refuse an unsafe request that does not carry the session's CSRF token.
+
+    Closes the request's form when the answer is done: Starlette leaves the files of a form that
+    anyone but FastAPI read (an upload) open until garbage collection.
+    """
+    try:
+        if request.method not in _SAFE_METHODS:
+            await _check_token(request)
+        yield
+    finally:
+        await request.close()
+
+
+async def _check_token(request: Request) -> None:
     expected = request.session.get(_CSRF)
     given = request.headers.get(CSRF_HEADER)
     if given is None:

@@ -33,6 +33,11 @@ def overview(account: Account, iccid: str) -> Overview:
     return Overview(device, usage.overage_limit_reached, usage.overage_limit_override, utcnow())
 
 
+def device(account: Account, iccid: str) -> DeviceDetails:
+    """The SIM's status, plans and dates as the carrier has them now (one carrier call)."""
+    return clients.get(account).get_device(iccid)
+
+
 def usage(account: Account, iccid: str, cycle_start: date | None = None) -> Usage:
     """Data, SMS and voice used in the billing cycle starting ``cycle_start`` (default: current)."""
     return clients.get(account).get_usage(iccid, cycle_start)

@@ -20,6 +20,7 @@ from models.db import unit_of_work
 from services import accounts, api_tokens, clients, executions
 from services.clients import ClientRef
 from tests import factories as f
+from tests.web.sim_carrier import carrier, own_carrier_clients  # noqa: F401 - fixtures for the SIM console tests
 from web.app import create_app
 from worker.enqueue import Message
 
@@ -166,18 +167,17 @@ def client_row(code: str = CLIENT) -> Client:
 
 
 def page_routes() -> list[tuple[str, str]]:
-    """(method, path) of every page route, admin pages with their /admin prefix."""
+    """(method, path) of every page route, admin pages with their /admin prefix.
+
+    Listed by module: FastAPI's included routers do not expose their routes' full paths.
+    """
+    from web.pages import PAGE_MODULES
     from web.pages import admin as admin_pages
-    from web.pages import auth as auth_pages
-    from web.pages import clients as client_pages
 
     found = []
-    for prefix, router in [
-        ("", auth_pages.router),
-        ("", client_pages.router),
-        ("", admin_pages.router),  # its own prefix is already in its paths
-        *[("/admin", module.router) for module in admin_pages.MODULES],
-    ]:
+    routers = [("", module.router) for module in PAGE_MODULES]
+    routers += [("/admin", module.router) for module in admin_pages.MODULES]
+    for prefix, router in routers:
         for route in router.routes:
             if isinstance(route, APIRoute):
                 found.extend((method, prefix + route.path) for method in route.methods)

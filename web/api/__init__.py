@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.api import admin, clients, executions, health, signals
+from web.api import admin, clients, executions, health, operations, signals, sims
 
 router = APIRouter()
 router.include_router(health.router)
-for module in (signals, clients, executions, admin):
+for module in (signals, clients, sims, executions, operations, admin):
     router.include_router(module.router, prefix="/api")

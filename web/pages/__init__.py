@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from web.auth import check_csrf
-from web.pages import admin, auth, clients
+from web.pages import admin, auth, bulk, clients, drift, sims
+
+PAGE_MODULES = (auth, clients, sims, admin, drift, bulk)
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
-router.include_router(auth.router)
-router.include_router(clients.router)
-router.include_router(admin.router)
+for module in PAGE_MODULES:
+    router.include_router(module.router)
