@@ -62,6 +62,18 @@ class StatusChange(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Edit:
+    """An edit's outcome, and the carrier's clock when it answered (its Date header; None without one).
+
+    Changes made before ``carrier_time`` show in a Search Devices from a second before it, whatever
+    our own clock says: the shared read-back searches from there.
+    """
+
+    change: StatusChange
+    carrier_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceDetails:
     """A SIM as Get Device Details describes it; `status` is kept as sent, even if undocumented."""
 
@@ -232,11 +244,11 @@ class JasperClient:
         call = _Call("get_device", "get device", "GET", f"/devices/{iccid}", iccid)
         return _device_details(call, self._get_json(call))
 
-    def set_status(self, iccid: str, status: str) -> StatusChange:
+    def set_status(self, iccid: str, status: str) -> Edit:
         """Change a SIM's status, e.g. to ACTIVATED or DEACTIVATED (PUT /devices/{iccid}).
 
-        Error 10030000 ("already activated") on an activation is success and returns ALREADY. A 202
-        returns ACCEPTED: the change is queued, so re-read the SIM to confirm it.
+        Error 10030000 ("already activated") on an activation is success: ALREADY. A 202 is ACCEPTED:
+        the change is queued, so re-read the SIM to confirm it.
         """
         call = _edit_call("set_status", f"set status {status}", iccid, {"status": status})
         try:
@@ -244,10 +256,10 @@ class JasperClient:
         except CarrierError as error:
             # The code only means "nothing to do" when we asked for what it says is already true.
             if error.error_code == ALREADY_ACTIVATED and status == "ACTIVATED":
-                return StatusChange.ALREADY
+                return Edit(StatusChange.ALREADY)
             raise
 
-    def set_rate_plan(self, iccid: str, rate_plan: str) -> StatusChange:
+    def set_rate_plan(self, iccid: str, rate_plan: str) -> Edit:
         """Move a SIM to another rate plan (PUT /devices/{iccid})."""
         call = _edit_call("set_rate_plan", f"set rate plan {rate_plan}", iccid, {"ratePlan": rate_plan})
         return self._edit(call)
@@ -317,9 +329,10 @@ class JasperClient:
 
     # -- plumbing ---------------------------------------------------------------------------------
 
-    def _edit(self, call: _Call) -> StatusChange:
+    def _edit(self, call: _Call) -> Edit:
         response = self._send(call)
-        return StatusChange.ACCEPTED if response.status_code == 202 else StatusChange.APPLIED
+        change = StatusChange.ACCEPTED if response.status_code == 202 else StatusChange.APPLIED
+        return Edit(change, _http_date(response.headers.get("Date", "")))
 
     def _device_summaries(self, call: _Call) -> Iterator[DeviceSummary]:
         for item in self._paged(call, "devices"):
@@ -508,13 +521,17 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def _seconds_until(http_date: str) -> float | None:
+    when = _http_date(http_date)
+    return None if when is None else max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _http_date(value: str) -> datetime | None:
+    """An HTTP date (RFC 9110) as an aware datetime; None if absent or unreadable."""
     try:
-        when = parsedate_to_datetime(http_date)
+        when = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _with_retry_after(text: str, retry_after: float | None) -> str:

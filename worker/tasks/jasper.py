@@ -16,6 +16,7 @@ from services import secrets
 from services.executions import Claim
 from services.task_types import jasper_console
 from services.task_types.jasper import wanted_status
+from worker.carriers import readback
 from worker.carriers.jasper import JasperClient, StatusChange
 from worker.carriers.pool import Account, clients, load_account
 from worker.celery import app
@@ -43,14 +44,15 @@ def prepare_sim_job(session: Session, claim: Claim) -> SimJob:
 
 
 def change_status(client: JasperClient, iccid: str, wanted: str) -> Report:
-    """Set the SIM's status and confirm it by reading it back."""
-    result = client.set_status(iccid, wanted)
-    if result is StatusChange.ALREADY:
+    """Set the SIM's status and confirm it by reading it back (a read shared with other threads
+    confirming changes on the same account, see worker.carriers.readback)."""
+    edit = client.set_status(iccid, wanted)
+    if edit.change is StatusChange.ALREADY:
         return Report(ExecutionStatus.SUCCEEDED, f"already {wanted}")
     settings = get_settings()
     if settings.confirm_attempts == 0:
         return Report(ExecutionStatus.SUCCEEDED, f"{wanted}, accepted by the carrier (read-back is off)")
-    if _read_back(lambda: client.get_device(iccid).status == wanted):
+    if _read_back(lambda: readback.status(client, iccid, edit.carrier_time) == wanted):
         return Report(ExecutionStatus.SUCCEEDED, f"{wanted}, confirmed by the carrier")
     return Report(
         ExecutionStatus.UNCONFIRMED,

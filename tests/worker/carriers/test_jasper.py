@@ -136,7 +136,7 @@ def test_set_status_puts_the_status(client: JasperClient, carrier: FakeCarrier) 
 def test_set_rate_plan_puts_the_rate_plan(client: JasperClient, carrier: FakeCarrier) -> None:
     carrier.answer(ok({"iccid": ICCID}))
 
-    assert client.set_rate_plan(ICCID, "Alarm 1MB") is StatusChange.APPLIED
+    assert client.set_rate_plan(ICCID, "Alarm 1MB").change is StatusChange.APPLIED
 
     assert carrier.last.method == "PUT"
     assert json.loads(carrier.last.content) == {"ratePlan": "Alarm 1MB"}
@@ -254,14 +254,31 @@ def test_set_status_reports_applied_or_accepted(
 ) -> None:
     carrier.answer(ok({"iccid": ICCID}, status=status))
 
-    assert client.set_status(ICCID, "ACTIVATED") is expected
+    assert client.set_status(ICCID, "ACTIVATED").change is expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Mon, 23 Nov 2026 05:00:07 GMT", datetime(2026, 11, 23, 5, 0, 7, tzinfo=UTC)),
+        ("yesterday", None),
+        (None, None),
+    ],
+)
+def test_an_edit_carries_the_carriers_clock_from_its_date_header(
+    client: JasperClient, carrier: FakeCarrier, header: str | None, expected: datetime | None
+) -> None:
+    headers = {"Date": header} if header else {}
+    carrier.answer(httpx.Response(200, json={"iccid": ICCID}, headers=headers))
+
+    assert client.set_status(ICCID, "DEACTIVATED").carrier_time == expected
 
 
 def test_set_status_treats_already_activated_as_success(client: JasperClient, carrier: FakeCarrier) -> None:
     entry = ERROR_CODES[ALREADY_ACTIVATED]
     carrier.answer(carrier_error(entry.http_status, ALREADY_ACTIVATED, entry.carrier_message))
 
-    assert client.set_status(ICCID, "ACTIVATED") is StatusChange.ALREADY
+    assert client.set_status(ICCID, "ACTIVATED").change is StatusChange.ALREADY
 
 
 def test_already_activated_on_a_deactivation_is_an_error(client: JasperClient, carrier: FakeCarrier) -> None:
