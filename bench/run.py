@@ -56,7 +56,7 @@ class Plan:
     bulk_limit: float = 20.0
     profile: bool = True
     # The pool of the production configuration (what docker-compose.yml runs): floor, pipeline, bulk,
-    # and the reference of the slow carrier. Default: prefork with one process per core.
+    # and the reference of the slow carrier. Default: the settings' pool (COMMISSIONER_WORKER_POOL).
     worker_pool: Pool = field(default_factory=default_pool)
     output_dir: Path = Path("bench")
     overrides: dict[str, str] = field(default_factory=dict)

@@ -125,7 +125,7 @@ def sim_set_status(
     """Change the SIM's status: INVENTORY, ACTIVATION_READY, ACTIVATED, DEACTIVATED or RETIRED."""
     wanted = status_value(status)
     chosen, account = _sim_and_account(code, area, port, iccid)
-    problem = transition_problem(console.overview(account, chosen.iccid).device.status, wanted)
+    problem = transition_problem(console.device(account, chosen.iccid).status, wanted)
     if problem:
         fail(f"not sent: {problem}")
     _request(code, area, port, chosen, {"action": SET_STATUS, "status": wanted}, wait, confirmed=yes)
