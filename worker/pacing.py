@@ -106,8 +106,9 @@ class CallBudgetExhausted(CarrierRateLimited):
     """Our own pacing says the account's next free call slot is too far away: retry later."""
 
 
-def wait_for_slot(pacer: Pacer, key: str, calls_per_second: float, max_wait_s: float) -> None:
-    """Sleep until this call's slot; CallBudgetExhausted (with retry_after) if it is too far away."""
+def wait_for_slot(pacer: Pacer, key: str, calls_per_second: float, max_wait_s: float) -> float:
+    """Sleep until this call's slot and return how long that was; CallBudgetExhausted (with
+    retry_after) if it is too far away."""
     interval = SPACING_MARGIN / calls_per_second
     wait = pacer.reserve(key, interval, max_wait_s)
     if wait is None:
@@ -117,3 +118,4 @@ def wait_for_slot(pacer: Pacer, key: str, calls_per_second: float, max_wait_s: f
         )
     if wait > 0:
         time.sleep(wait)
+    return wait

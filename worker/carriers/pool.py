@@ -19,7 +19,7 @@ from models import CommunicatorType
 from services import secrets
 from services.config_cache import ConfigCache
 from worker.carriers.jasper import JasperClient
-from worker.pacing import Pacer, account_key, make_pacer, wait_for_slot
+from worker.pacing import CallBudgetExhausted, Pacer, account_key, make_pacer, wait_for_slot
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,35 @@ def _load(session: Session, communicator_type_id: int) -> Account | Unreadable |
         return Unreadable(comm.name, str(exc))
 
 
+@dataclass
+class Pressure:
+    """How hard an account's calls-per-second budget is pressed, as this process last saw it."""
+
+    calls_per_second: float
+    last_wait_s: float = 0.0  # how long the last call waited for its slot
+
+    @property
+    def queued(self) -> bool:
+        """Whether calls queue for the budget: the last one waited for others ahead of it."""
+        return self.last_wait_s > 2 / self.calls_per_second
+
+
 class Clients:
     """One paced HTTP client per carrier account per process (connections are reused between tasks)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._clients: dict[tuple[object, ...], JasperClient] = {}
+        self._clients: dict[tuple[object, ...], tuple[JasperClient, Pressure]] = {}
         self._pacer: Pacer | None = None
 
     def get(self, account: Account) -> JasperClient:
+        return self._entry(account)[0]
+
+    def pressure(self, account: Account) -> Pressure:
+        """The pressure on the account's budget, as this process's calls have met it."""
+        return self._entry(account)[1]
+
+    def _entry(self, account: Account) -> tuple[JasperClient, Pressure]:
         fingerprint = hashlib.sha256(account.api_key.encode()).hexdigest()
         key: tuple[object, ...] = (account.communicator_type_id, account.server_address, account.user_name)
         key += (fingerprint, account.calls_per_second)
@@ -90,16 +110,22 @@ class Clients:
                 self._clients[key] = self._new_client(account)
             return self._clients[key]
 
-    def _new_client(self, account: Account) -> JasperClient:
+    def _new_client(self, account: Account) -> tuple[JasperClient, Pressure]:
         settings = get_settings()
         if self._pacer is None:
             self._pacer = make_pacer(settings)
         pacer, pacing_key = self._pacer, account_key(account.server_address, account.user_name)
+        pressure = Pressure(account.calls_per_second)
 
         def pace() -> None:
-            wait_for_slot(pacer, pacing_key, account.calls_per_second, settings.pacing_max_wait_s)
+            limit = settings.pacing_max_wait_s
+            try:
+                pressure.last_wait_s = wait_for_slot(pacer, pacing_key, account.calls_per_second, limit)
+            except CallBudgetExhausted:
+                pressure.last_wait_s = limit
+                raise
 
-        return JasperClient(
+        client = JasperClient(
             account.server_address,
             account.user_name,
             account.api_key,
@@ -107,6 +133,7 @@ class Clients:
             connect_timeout=settings.carrier_connect_timeout_s,
             before_call=pace,
         )
+        return client, pressure
 
     def forget(self) -> None:
         # After fork: the parent's connections and Redis client are not ours (never close them here).
@@ -115,7 +142,7 @@ class Clients:
     def close(self) -> None:
         """Close every client's connections and start afresh (a process's own clients only)."""
         with self._lock:
-            found = list(self._clients.values())
+            found = [client for client, _ in self._clients.values()]
             self.forget()
         for client in found:
             client.close()

@@ -1,51 +1,62 @@
 """Read-backs shared by the threads of a process: one carrier call confirms many SIMs' changes.
 
 A status change is confirmed by reading the SIM back. In a bulk commissioning under the account's
-calls-per-second limit that read-back would take every second call. Here, the threads of a worker that
-wait to confirm changes on one carrier account share their reads: one of them (the reader) makes one
-Search Devices call covering every change waiting, up to 50 SIMs a page, while the others wait for its
-answer. The budget goes to the changes: about one call per commission instead of two.
+calls-per-second limit that read-back would take every second call. So when calls queue for the
+account's budget, the threads of a worker that wait to confirm changes on it share their reads: one of
+them (the reader) makes one Search Devices call covering every change waiting, up to 50 SIMs a page,
+while the others wait for its answer. The budget goes to the changes: about one call per commission
+instead of two. Whoever starts waiting while that call waits for its slot is confirmed by it too when
+its SIM shows in the answer, changed; otherwise it waits for the next read.
 
 The search starts a second before the earliest waiting change's answer by the carrier's clock (the Date
 of its answer), so skew between our clock and the carrier's does not matter, and its pages hold only
 what changed on the account since then: they are proportional to the change rate, not to the fleet.
 It stops paging once every waiting SIM is seen. A SIM the search does not show (its change did not move
-its dateUpdated, say) is read directly, as is a lone waiter and a change without a carrier time:
-sharing never leaves a change less confirmed than reading it alone would.
+its dateUpdated, say) is read directly, as is a change without a carrier time, and every change while
+calls do not queue (there is no budget to save, and a direct read answers soonest): sharing never
+leaves a change less confirmed than reading it alone would.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
+import time
 import weakref
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from worker.carriers.jasper import JasperClient
+from worker.carriers.jasper import PAGE_SIZE, JasperClient
+from worker.carriers.pool import Pressure
 
 # A change answered at carrier time t (whole seconds, rounded down) was made after t - 1 s, as long as
 # the carrier took less than a second to answer the edit.
 _WINDOW_MARGIN = timedelta(seconds=1)
 
 
-def status(client: JasperClient, iccid: str, changed_at: datetime | None) -> str:
-    """The SIM's status as the carrier shows it now, for a change answered at ``changed_at``.
+def shows(
+    client: JasperClient, iccid: str, wanted: str, changed_at: datetime | None, pressure: Pressure
+) -> bool:
+    """Whether the carrier shows the SIM in status ``wanted`` now, after a change answered (by the
+    carrier's clock) at ``changed_at``, on an account whose budget is under ``pressure``.
 
     Raises what the carrier call raised (every waiter of a failed shared read gets its error).
     """
-    if changed_at is not None:
-        seen = _shared(client).read(client, iccid, changed_at)
+    if changed_at is not None and pressure.queued:
+        seen = _shared(client).read(client, _Waiter(iccid, wanted, changed_at), pressure.calls_per_second)
         if seen is not None:
-            return seen
-    return client.get_device(iccid).status
+            return seen == wanted
+    return client.get_device(iccid).status == wanted
 
 
 @dataclass
 class _Waiter:
     iccid: str
+    wanted: str
     changed_at: datetime
-    done: bool = False
+    taken: bool = False  # a read has its answer (or will have: it is in the read's batch)
+    answered: threading.Event = field(default_factory=threading.Event)
     seen: str | None = None
     error: BaseException | None = None
 
@@ -59,50 +70,87 @@ class _SharedReads:
         self._waiting: list[_Waiter] = []
         self._reading = False
 
-    def read(self, client: JasperClient, iccid: str, changed_at: datetime) -> str | None:
-        """The status a shared read saw for ``iccid`` (None if it did not show the SIM)."""
-        waiter = _Waiter(iccid, changed_at)
+    def read(self, client: JasperClient, waiter: _Waiter, calls_per_second: float) -> str | None:
+        """The status a shared read saw for the waiter's SIM (None if it did not show the SIM)."""
         with self._changed:
             self._waiting.append(waiter)
-            while self._reading and not waiter.done:
+            while self._reading and not waiter.taken:
                 self._changed.wait()
-            if not waiter.done:
+            batch: list[_Waiter] = []
+            if not waiter.taken:
                 self._reading = True
                 batch, self._waiting = self._waiting, []
-        if not waiter.done:
-            self._read_for(client, batch)
+                for member in batch:
+                    member.taken = True
+        if batch:
+            self._read_for(client, batch, calls_per_second)
+        waiter.answered.wait()
         if waiter.error is not None:
             # Each waiter raises its own copy: one exception raised in many threads would share (and
             # garble) one traceback.
             raise copy.copy(waiter.error)
         return waiter.seen
 
-    def _read_for(self, client: JasperClient, batch: list[_Waiter]) -> None:
+    def _read_for(self, client: JasperClient, batch: list[_Waiter], calls_per_second: float) -> None:
         seen: dict[str, str] = {}
         error: BaseException | None = None
         try:
-            seen = _search(client, batch)
+            seen = _search(client, batch, self._unseen_newcomers)
         except Exception as exc:
             error = exc
         with self._changed:
             for waiter in batch:
-                waiter.seen, waiter.error, waiter.done = seen.get(waiter.iccid), error, True
+                waiter.seen, waiter.error = seen.get(waiter.iccid), error
+            # Those who came while the call waited: its answer settles them only if it shows their
+            # change (it may have been sent before their change was made).
+            settled = [waiter for waiter in self._waiting if seen.get(waiter.iccid) == waiter.wanted]
+            for waiter in settled:
+                waiter.seen, waiter.taken = waiter.wanted, True
+            self._waiting = [waiter for waiter in self._waiting if not waiter.taken]
             self._reading = False
-            self._changed.notify_all()
+            self._changed.notify_all()  # the others elect the next reader
+        _release([*batch, *settled], calls_per_second)
+
+    def _unseen_newcomers(self, seen: dict[str, str]) -> bool:
+        """Whether a change that came while the read ran is not shown yet (a further page may)."""
+        with self._changed:
+            return any(seen.get(waiter.iccid) != waiter.wanted for waiter in self._waiting)
 
 
-def _search(client: JasperClient, batch: list[_Waiter]) -> dict[str, str]:
-    """Statuses of the batch's SIMs: Get Device Details for one, else one Search Devices."""
-    if len(batch) == 1:
-        return {batch[0].iccid: client.get_device(batch[0].iccid).status}
-    wanted = {waiter.iccid for waiter in batch}
+def _release(waiters: list[_Waiter], calls_per_second: float) -> None:
+    """Hand the waiters their answers, at twice the account's call rate.
+
+    Released at once, the threads of a large batch would do their database work in lockstep (the
+    interpreter shares its time fairly) and come back to the carrier together, leaving the account's
+    budget unused meanwhile; released in turn, the first are back at the carrier while the others
+    still work.
+    """
+    interval = 0.5 / calls_per_second
+    try:
+        for number, waiter in enumerate(waiters):
+            if number:
+                time.sleep(interval)
+            waiter.answered.set()
+    finally:
+        for waiter in waiters:  # interrupted or not, nobody waits for ever
+            waiter.answered.set()
+
+
+def _search(
+    client: JasperClient, batch: list[_Waiter], unseen_newcomers: Callable[[dict[str, str]], bool]
+) -> dict[str, str]:
+    """Statuses of the batch's SIMs and whatever else one Search Devices shows, paged until every SIM
+    of the batch, and of those who came meanwhile, is seen (or the last page). A search even for one:
+    it also answers whoever comes while it waits for its slot."""
+    needed = {waiter.iccid for waiter in batch}
     since = min(waiter.changed_at for waiter in batch) - _WINDOW_MARGIN
     seen: dict[str, str] = {}
-    for device in client.search_devices(since):
-        if device.iccid in wanted:
-            seen[device.iccid] = device.status
-            if len(seen) == len(wanted):
-                break  # no further page needed
+    for number, device in enumerate(client.search_devices(since), start=1):
+        seen[device.iccid] = device.status
+        needed.discard(device.iccid)
+        # At the end of a page, fetch the next one only if someone still needs it.
+        if number % PAGE_SIZE == 0 and not needed and not unseen_newcomers(seen):
+            break
     return seen
 
 

@@ -18,7 +18,7 @@ from services.task_types import jasper_console
 from services.task_types.jasper import wanted_status
 from worker.carriers import readback
 from worker.carriers.jasper import JasperClient, StatusChange
-from worker.carriers.pool import Account, clients, load_account
+from worker.carriers.pool import Account, Pressure, clients, load_account
 from worker.celery import app
 from worker.runner import Report, TargetError, TaskLevelError, run
 
@@ -43,7 +43,7 @@ def prepare_sim_job(session: Session, claim: Claim) -> SimJob:
     return SimJob(account, claim.target["iccid"], claim.options)
 
 
-def change_status(client: JasperClient, iccid: str, wanted: str) -> Report:
+def change_status(client: JasperClient, pressure: Pressure, iccid: str, wanted: str) -> Report:
     """Set the SIM's status and confirm it by reading it back (a read shared with other threads
     confirming changes on the same account, see worker.carriers.readback)."""
     edit = client.set_status(iccid, wanted)
@@ -52,7 +52,7 @@ def change_status(client: JasperClient, iccid: str, wanted: str) -> Report:
     settings = get_settings()
     if settings.confirm_attempts == 0:
         return Report(ExecutionStatus.SUCCEEDED, f"{wanted}, accepted by the carrier (read-back is off)")
-    if _read_back(lambda: readback.status(client, iccid, edit.carrier_time) == wanted):
+    if _read_back(lambda: readback.shows(client, iccid, wanted, edit.carrier_time, pressure)):
         return Report(ExecutionStatus.SUCCEEDED, f"{wanted}, confirmed by the carrier")
     return Report(
         ExecutionStatus.UNCONFIRMED,
@@ -78,7 +78,10 @@ class JasperPerformer:
         return prepare_sim_job(session, claim)
 
     def perform(self, job: SimJob) -> Report:
-        return change_status(clients.get(job.account), job.iccid, wanted_status(job.options))
+        account = job.account
+        return change_status(
+            clients.get(account), clients.pressure(account), job.iccid, wanted_status(job.options)
+        )
 
 
 class SimConsolePerformer:
@@ -91,7 +94,7 @@ class SimConsolePerformer:
         client = clients.get(job.account)
         action = job.options["action"]
         if action == jasper_console.SET_STATUS:
-            return change_status(client, job.iccid, job.options["status"])
+            return change_status(client, clients.pressure(job.account), job.iccid, job.options["status"])
         if action == jasper_console.SEND_SMS:
             sms_id = client.send_sms(job.iccid, job.options["text"])
             status = client.get_sms(sms_id).status or "unknown"

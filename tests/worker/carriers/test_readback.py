@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,10 +17,12 @@ from simulator.server import make_server
 from tests.simulator.test_server import AUTH, wait_until_answering
 from worker.carriers import readback
 from worker.carriers.errors import CarrierUnavailable
-from worker.carriers.jasper import DeviceDetails, DeviceSummary, JasperClient
+from worker.carriers.jasper import DeviceDetails, DeviceSummary
+from worker.carriers.pool import Account, Clients, Pressure
 from worker.tasks.jasper import change_status
 
 CHANGED_AT = datetime(2026, 11, 23, 5, 0, 7, tzinfo=UTC)
+QUEUED = Pressure(calls_per_second=1000, last_wait_s=1.0)  # calls queue; answers go out 0.5 ms apart
 
 
 def iccid(n: int) -> str:
@@ -28,28 +30,36 @@ def iccid(n: int) -> str:
 
 
 class FakeAccount:
-    """A carrier account's reads: statuses by ICCID; the search shows only the SIMs in ``changed``."""
+    """A carrier account's reads: statuses by ICCID. Search number i shows the SIMs in ``shown[i]``
+    (the last set for later searches; every SIM when ``shown`` is empty).
 
-    def __init__(self, statuses: dict[str, str], changed: set[str] | None = None) -> None:
+    A call whose kind ("get" or "search") is in ``holds`` waits for that event before answering.
+    """
+
+    def __init__(self, statuses: dict[str, str], *shown: set[str]) -> None:
         self.statuses = statuses
-        self.changed = set(statuses) if changed is None else changed
+        self.shown = list(shown) or [set(statuses)]
         self.calls: list[tuple[str, Any]] = []
-        self.gate = threading.Event()  # get_device waits for it when blocking is set
-        self.blocking = False
+        self.holds: dict[str, threading.Event] = {}
         self.failure: Exception | None = None
 
     def get_device(self, iccid: str) -> DeviceDetails:
         self.calls.append(("get", iccid))
-        if self.blocking:
-            assert self.gate.wait(10)
+        self._hold("get")
         return DeviceDetails(iccid, self.statuses[iccid], None, None, None, None, None, raw={})
 
     def search_devices(self, modified_since: datetime) -> Iterator[DeviceSummary]:
+        searches = sum(1 for call in self.calls if call[0] == "search")
         self.calls.append(("search", modified_since))
+        self._hold("search")
         if self.failure is not None:
             raise self.failure
-        for iccid in sorted(self.changed):
+        for iccid in sorted(self.shown[min(searches, len(self.shown) - 1)]):
             yield DeviceSummary(iccid, self.statuses[iccid], None, None, raw={})
+
+    def _hold(self, kind: str) -> None:
+        if kind in self.holds:
+            assert self.holds[kind].wait(10)
 
 
 def waiting(account: FakeAccount) -> int:
@@ -63,77 +73,106 @@ def wait_for(condition: Callable[[], bool]) -> None:
         time.sleep(0.005)
 
 
-def read_while_one_runs(account: FakeAccount, others: list[str]) -> tuple[str, list[Any]]:
-    """The first SIM's read runs (blocked) while ``others`` arrive; then it is let go. Returns what
-    the first and each other waiter got (a status, or the exception raised)."""
-
-    def read(sim: str, changed_at: datetime) -> Any:
-        try:
-            return readback.status(account, sim, changed_at)  # type: ignore[arg-type]
-        except Exception as exc:
-            return exc
-
-    account.blocking = True
-    with ThreadPoolExecutor(len(others) + 1) as pool:
-        first = pool.submit(read, iccid(0), CHANGED_AT)
-        wait_for(lambda: account.calls == [("get", iccid(0))])
-        later = [pool.submit(read, sim, CHANGED_AT + timedelta(seconds=n)) for n, sim in enumerate(others)]
-        wait_for(lambda: waiting(account) == len(others))
-        account.blocking = False
-        account.gate.set()
-        return first.result(), [future.result() for future in later]
+def shows(
+    account: FakeAccount,
+    sim: str,
+    wanted: str,
+    changed_at: datetime | None = CHANGED_AT,
+    pressure: Pressure = QUEUED,
+) -> Any:
+    """What readback.shows answers, or the exception it raised."""
+    try:
+        return readback.shows(account, sim, wanted, changed_at, pressure)  # type: ignore[arg-type]
+    except Exception as exc:
+        return exc
 
 
-def test_a_lone_change_is_read_directly() -> None:
-    account = FakeAccount({iccid(1): "ACTIVATED"})
+def while_a_read_runs(
+    account: FakeAccount, pool: ThreadPoolExecutor, kind: str, arrivals: list[tuple[str, str]]
+) -> list[Future[Any]]:
+    """Once a read of ``kind`` is held, the (SIM, wanted status) ``arrivals`` come and wait; then the
+    read is let go. Returns their answers to come."""
+    wait_for(lambda: any(call[0] == kind for call in account.calls))
+    futures = [
+        pool.submit(shows, account, sim, wanted, CHANGED_AT + timedelta(seconds=n))
+        for n, (sim, wanted) in enumerate(arrivals)
+    ]
+    wait_for(lambda: waiting(account) == len(arrivals))
+    account.holds[kind].set()
+    return futures
 
-    assert readback.status(account, iccid(1), CHANGED_AT) == "ACTIVATED"  # type: ignore[arg-type]
-    assert account.calls == [("get", iccid(1))]
+
+def test_while_calls_do_not_queue_every_change_is_read_directly() -> None:
+    account = FakeAccount({iccid(n): "ACTIVATED" for n in range(10)})
+    calm = Pressure(calls_per_second=20, last_wait_s=0.05)  # waited for one call ahead, no more
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda n: shows(account, iccid(n), "ACTIVATED", pressure=calm), range(10)))
+
+    assert answers == [True] * 10
+    assert sorted(account.calls) == [("get", iccid(n)) for n in range(10)]
 
 
-def test_changes_waiting_while_a_read_runs_share_one_search_from_a_second_before_the_first() -> None:
+def test_a_lone_change_while_calls_queue_is_searched_for() -> None:
+    account = FakeAccount({iccid(1): "ACTIVATED", iccid(2): "ACTIVATED"}, {iccid(1)})
+
+    assert shows(account, iccid(1), "ACTIVATED") is True
+    assert shows(account, iccid(2), "DEACTIVATED") is False  # not shown: read directly
+    since = CHANGED_AT - timedelta(seconds=1)
+    assert account.calls == [("search", since), ("search", since), ("get", iccid(2))]
+
+
+def test_changes_waiting_while_a_read_runs_share_the_next_search() -> None:
     others = [iccid(n) for n in range(1, 31)]
-    account = FakeAccount({iccid(0): "DEACTIVATED"} | dict.fromkeys(others, "ACTIVATED"))
+    account = FakeAccount({iccid(0): "DEACTIVATED"} | dict.fromkeys(others, "ACTIVATED"), {iccid(0)}, set())
+    account.shown[1] = set(account.statuses)  # the others' changes show from the second search on
+    account.holds = {"search": threading.Event()}
+    with ThreadPoolExecutor(len(others) + 1) as pool:
+        first = pool.submit(shows, account, iccid(0), "DEACTIVATED")
+        later = while_a_read_runs(account, pool, "search", [(sim, "ACTIVATED") for sim in others])
 
-    first, later = read_while_one_runs(account, others)
+    assert first.result() is True
+    assert [future.result() for future in later] == [True] * len(others)
+    # One search from a second before the earliest of the 30 changes answers all of them.
+    assert account.calls == [("search", CHANGED_AT - timedelta(seconds=1))] * 2
 
-    assert first == "DEACTIVATED"
-    assert later == ["ACTIVATED"] * len(others)
-    assert account.calls == [("get", iccid(0)), ("search", CHANGED_AT - timedelta(seconds=1))]
 
+def test_a_search_settles_those_who_came_while_it_waited_only_if_it_shows_their_change() -> None:
+    statuses = {iccid(n): "ACTIVATED" for n in range(1, 5)} | {iccid(5): "DEACTIVATED"}
+    account = FakeAccount(statuses, {iccid(1), iccid(3), iccid(5)})
+    account.holds = {"search": threading.Event()}
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(shows, account, iccid(1), "ACTIVATED")
+        # While its search waits: 3 (shown, changed), 4 (not shown), 5 (shown, not changed yet).
+        came = while_a_read_runs(account, pool, "search", [(iccid(n), "ACTIVATED") for n in (3, 4, 5)])
 
-def test_a_sim_the_search_does_not_show_is_read_directly() -> None:
-    others = [iccid(1), iccid(2), iccid(3)]
-    statuses = {iccid(0): "ACTIVATED", iccid(1): "ACTIVATED", iccid(2): "DEACTIVATED", iccid(3): "ACTIVATED"}
-    account = FakeAccount(statuses, changed={iccid(1), iccid(3)})
-
-    _, later = read_while_one_runs(account, others)
-
-    assert later == ["ACTIVATED", "DEACTIVATED", "ACTIVATED"]
-    assert account.calls[1][0] == "search"
-    assert account.calls[2:] == [("get", iccid(2))]
+    assert [future.result() for future in [first, *came]] == [True, True, True, False]
+    # 3 was settled by the first search; 4 and 5 shared the next, and 4, not shown, was read alone.
+    assert [call[0] for call in account.calls] == ["search", "search", "get"]
+    assert account.calls[2] == ("get", iccid(4))
 
 
 def test_a_failed_shared_read_fails_every_change_waiting_on_it() -> None:
-    others = [iccid(1), iccid(2)]
     account = FakeAccount({iccid(0): "ACTIVATED", iccid(1): "ACTIVATED", iccid(2): "ACTIVATED"})
     account.failure = CarrierUnavailable("Control Center did not answer in time")
+    account.holds = {"search": threading.Event()}
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(shows, account, iccid(0), "ACTIVATED")
+        arrivals = [(iccid(1), "ACTIVATED"), (iccid(2), "ACTIVATED")]
+        later = [future.result() for future in while_a_read_runs(account, pool, "search", arrivals)]
 
-    first, later = read_while_one_runs(account, others)
-
-    assert first == "ACTIVATED"
-    assert [type(result) for result in later] == [CarrierUnavailable, CarrierUnavailable]
+    failed = [first.result(), *later]
+    assert [type(result) for result in failed] == [CarrierUnavailable] * 3
     assert later[0] is not later[1]  # each thread raises its own copy
     assert str(later[0]) == "Control Center did not answer in time"
-    # The next change is not held by the failure.
-    account.failure = None
-    assert readback.status(account, iccid(1), CHANGED_AT) == "ACTIVATED"  # type: ignore[arg-type]
+    assert [call[0] for call in account.calls] == ["search", "search"]  # the first's, then the pair's
+    account.failure = None  # the next change is not held by the failure
+    assert shows(account, iccid(1), "ACTIVATED") is True
 
 
 def test_a_change_without_a_carrier_time_is_read_directly() -> None:
-    account = FakeAccount({iccid(1): "ACTIVATED"}, changed=set())
+    account = FakeAccount({iccid(1): "ACTIVATED"}, set())
 
-    assert readback.status(account, iccid(1), None) == "ACTIVATED"  # type: ignore[arg-type]
+    assert shows(account, iccid(1), "ACTIVATED", changed_at=None) is True
     assert account.calls == [("get", iccid(1))]
 
 
@@ -161,23 +200,32 @@ def simulator_url() -> Iterator[str]:
     assert not thread.is_alive()
 
 
-def test_concurrent_commissions_are_confirmed_with_fewer_reads_than_changes(simulator_url: str) -> None:
+def test_concurrent_commissions_under_a_limit_are_confirmed_with_few_reads(simulator_url: str) -> None:
+    """40 commissions at once on an account paced at 20 calls/s: the changes queue for the budget, and
+    the read-backs share searches."""
+    pool_of_clients = Clients()
+    account = Account(1, simulator_url, USER, KEY, calls_per_second=20)
+    client, pressure = pool_of_clients.get(account), pool_of_clients.pressure(account)
     barrier = threading.Barrier(SIMS)
-    with JasperClient(simulator_url, USER, KEY) as client, ThreadPoolExecutor(SIMS) as pool:
 
-        def commission(n: int) -> str:
-            barrier.wait()
-            return change_status(client, iccid(n), "ACTIVATED").text
+    def commission(n: int) -> str:
+        barrier.wait()
+        return change_status(client, pressure, iccid(n), "ACTIVATED").text
 
-        reports = list(pool.map(commission, range(SIMS)))
+    try:
+        with ThreadPoolExecutor(SIMS) as threads:
+            reports = list(threads.map(commission, range(SIMS)))
+    finally:
+        pool_of_clients.close()
     calls = [(call["method"], call["path"]) for call in _calls(simulator_url)]
 
     assert reports == ["ACTIVATED, confirmed by the carrier"] * SIMS
-    changes = [call for call in calls if call[0] == "PUT"]
+    assert len([call for call in calls if call[0] == "PUT"]) == SIMS
     reads = [call for call in calls if call[0] == "GET"]
-    assert len(changes) == SIMS
-    # Every change waits for the read running when it arrives, then shares the next one.
+    # Read alone, each change would cost a read. The first few changes, before calls queue, are read
+    # directly; the others share searches.
     assert len(reads) <= SIMS // 4, reads
+    assert any(path.endswith("/devices") for _, path in reads), reads
 
 
 def _calls(api_url: str) -> list[dict[str, Any]]:
