@@ -20,7 +20,7 @@ FULL: dict[str, Any] = {
     "repeat": 3,
     "slow_n": 200,
     "bulk_n": 2000,
-    "pools": ["prefork:8", "threads:32", "threads:64"],
+    "pools": ["prefork:8", "threads:16", "threads:128"],
 }
 
 

@@ -36,12 +36,12 @@ SCENARIOS = ("floor", "pipeline", "slow", "bulk")
     "pools",
     multiple=True,
     help="Extra worker pools for the slow carrier, e.g. threads:32 or prefork:8 (repeatable) "
-    "[prefork:8, threads:32, threads:64]; the default pool is always measured.",
+    "[prefork:8, threads:16, threads:128]; the default pool is always measured.",
 )
 @click.option(
     "--worker-pool",
     help="The worker's pool as docker-compose.yml runs it, e.g. prefork:2 or threads:16 "
-    "[COMMISSIONER_WORKER_POOL and _CONCURRENCY: threads:16].",
+    "[COMMISSIONER_WORKER_POOL and _CONCURRENCY: threads:64].",
 )
 @click.option("--bulk-n", type=click.IntRange(min=1), help="Commissions of the bulk run [2000].")
 @click.option("--bulk-limit", type=click.FloatRange(min=1), default=20.0, show_default=True, help="Calls/s.")

@@ -52,9 +52,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    # Each thread of a threads-pool worker holds at most one connection at a time: let them all have one.
-    overflow = max(20, get_settings().worker_concurrency)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=overflow)
+    # At most 30 connections a process. A worker's task holds one only for its short transactions, never
+    # across a carrier call, so 30 serve its 64 threads; and PostgreSQL's 100 serve several workers
+    # and the web app.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def get_engine(url: str | None = None) -> Engine:
