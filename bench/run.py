@@ -294,7 +294,8 @@ def _bulk(plan: Plan, deployment: Deployment, series: dict[str, Any]) -> dict[st
         plan.say(
             f"   bulk #{rep}: {run.completed}/{run.n} in {figures['total_s']:.1f} s (ideal "
             f"{figures['ideal_s']:.1f} s, {figures['vs_ideal']:.2f}x; by calls made "
-            f"{figures['ideal_by_calls_s']:.1f} s), {figures['calls']} calls, "
+            f"{figures['ideal_by_calls_s']:.1f} s), {figures['calls']} calls ({figures['calls_change']} "
+            f"changes, {figures['calls_read']} reads, {figures['calls_search']} searches), "
             f"{figures['rate_limit_answers']} rate-limit answers"
         )
         measured.append(figures)
@@ -323,11 +324,28 @@ def _bulk_figures(plan: Plan, run: Run, calls: list[dict[str, Any]]) -> dict[str
         "vs_ideal": total / ideal,
         "calls": len(calls),
         "calls_per_commission": len(calls) / run.n,
+        **{f"calls_{kind}": count for kind, count in _calls_by_kind(calls).items()},
         "ideal_by_calls_s": len(answered) / plan.bulk_limit,
         "rate_limit_answers": scenarios.rate_limit_answers(calls),
         "worker_cpu_s_per_event": run.figures()["worker_cpu_s_per_event"],
         "problems": len(run.problems),
     }
+
+
+def _calls_by_kind(calls: list[dict[str, Any]]) -> dict[str, int]:
+    """Changes (PUT), reads of one SIM (GET /devices/{iccid}), searches (GET /devices) and the rest."""
+    counts = dict.fromkeys(("change", "read", "search", "other"), 0)
+    for call in calls:
+        path = call["path"].rstrip("/")
+        if call["method"] == "PUT":
+            counts["change"] += 1
+        elif call["method"] == "GET" and path.endswith("/devices"):
+            counts["search"] += 1
+        elif call["method"] == "GET" and call.get("iccid"):
+            counts["read"] += 1
+        else:
+            counts["other"] += 1
+    return counts
 
 
 def _calls_per_second(calls: list[dict[str, Any]], start: float) -> list[tuple[float, float, float]]:
