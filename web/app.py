@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,6 +28,10 @@ _SECURITY_HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+
+# No request body is larger: the largest the app takes is a bulk upload of 10 MB (web/pages/bulk.py,
+# which explains its own limit to the user when the size is declared).
+MAX_BODY_BYTES = 16 * 1024 * 1024
 
 DESCRIPTION = """\
 Commissioner's JSON API: what operators do on the pages, for other systems, and signals into the same
@@ -54,6 +59,45 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class BodyTooLarge(StarletteHTTPException):
+    def __init__(self) -> None:
+        limit_mb = MAX_BODY_BYTES // (1024 * 1024)
+        super().__init__(413, f"The request body is larger than {limit_mb} MB; nothing was changed.")
+
+
+class BodyLimit:
+    """Refuses (413) a request whose body is over ``MAX_BODY_BYTES``, declared or streamed, before the
+    app has read more than that: nothing is changed, and no memory or disk goes to it.
+
+    Reading the body raises BodyTooLarge, an HTTP error, so the page or the API that read it answers
+    as it answers any refusal (an error page, or ``{"detail": ...}``).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        over = declared.isdigit() and int(declared) > MAX_BODY_BYTES
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if over:
+                raise BodyTooLarge
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise BodyTooLarge
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
 def create_app() -> FastAPI:
     """The Commissioner web app (``commissioner web`` serves it with uvicorn)."""
     app = FastAPI(
@@ -71,6 +115,7 @@ def create_app() -> FastAPI:
         max_age=SESSION_MAX_AGE_S,
         same_site="lax",
     )
+    app.add_middleware(BodyLimit)  # before the session, the pages and the API read any body
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api_router)
