@@ -21,6 +21,7 @@ from services import accounts, api_tokens, clients, executions
 from services.clients import ClientRef
 from tests import factories as f
 from tests.web.sim_carrier import carrier, own_carrier_clients  # noqa: F401 - fixtures for the SIM console tests
+from tests.worker.tasks.bulk_runs import runs  # noqa: F401 - a fixture for the bulk page tests
 from web.app import create_app
 from worker.enqueue import Message
 

@@ -19,25 +19,12 @@ from models.db import unit_of_work
 from services import executions
 from tests import factories as f
 from tests.web.conftest import ADMIN, Browser, snapshot
+from tests.worker.tasks.bulk_runs import Runs
 from web.pages import bulk as bulk_pages
 from worker.enqueue import Message
 from worker.tasks import bulk as bulk_task
 
 HEADER = "client_code,name,iccid,communicator_type"
-Runs = list[tuple[int, str]]
-
-
-@pytest.fixture
-def runs(monkeypatch: pytest.MonkeyPatch) -> Runs:
-    """Runs of ``bulk.apply`` the code under test publishes (job id, operator), instead of a broker."""
-    sent: Runs = []
-
-    def capture(job_id: int, operator: str) -> bool:
-        sent.append((job_id, operator))
-        return True
-
-    monkeypatch.setattr(bulk_task, "publish", capture)
-    return sent
 
 
 def work(runs: Runs) -> int:

@@ -14,25 +14,12 @@ from models import BulkKind, BulkRow, BulkRowStatus, TaskExecution
 from models.db import unit_of_work
 from services import bulk
 from tests import factories as f
+from tests.worker.tasks.bulk_runs import Runs
 from worker import celery as worker_celery
 from worker.enqueue import Message
 from worker.tasks import bulk as bulk_task
 
 OPERATOR = "bulk:web"
-Runs = list[tuple[int, str]]
-
-
-@pytest.fixture
-def runs(monkeypatch: pytest.MonkeyPatch) -> Runs:
-    """Runs of ``bulk.apply`` published by the code under test, captured instead of sent."""
-    sent: Runs = []
-
-    def capture(job_id: int, operator: str) -> bool:
-        sent.append((job_id, operator))
-        return True
-
-    monkeypatch.setattr(bulk_task, "publish", capture)
-    return sent
 
 
 @pytest.fixture
