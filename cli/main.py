@@ -23,8 +23,9 @@ from cli.context import (
 from cli.reconcile import reconcile_command
 from config import get_settings
 from models import SignalSource
-from services import clients, communicator_types, executions, settings, signals
+from services import clients, communicator_types, settings, signals
 from services.seed import seed as seed_jasper
+from worker import console
 from worker.logs import configure_logging
 
 
@@ -158,11 +159,12 @@ def execution() -> None:
 
 @execution.command("retry")
 @click.argument("execution_id", type=int)
-def execution_retry(execution_id: int) -> None:
-    """Retry a failed task execution (as a new execution for the same target)."""
-    with session() as s:
-        new = executions.retry(s, execution_id, operator())
-    click.echo(f"execution {execution_id} retried as execution {new.id}")
+@click.option("--yes", is_flag=True, help="Confirm retrying the retirement of a SIM.")
+def execution_retry(execution_id: int, yes: bool) -> None:
+    """Retry a failed task execution (as a new execution for the same target), checked as its first
+    request was: retiring a SIM needs --yes, and a status change the carrier's rules read live."""
+    retried = console.retry(execution_id, operator(), admin=True, confirmed=yes)
+    click.echo(f"execution {execution_id} retried as execution {retried.execution_id}")
 
 
 @cli.command()

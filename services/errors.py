@@ -18,3 +18,7 @@ class InvalidInput(UserError):
 
 class Conflict(UserError):
     pass
+
+
+class NotPermitted(UserError):
+    """The request is understood, but the asker's role does not allow it (an operator retiring a SIM)."""

@@ -409,10 +409,23 @@ def expire_stale(session: Session, now: datetime | None = None) -> int:
     return len(stale)
 
 
-def retry(session: Session, execution_id: int, operator: str) -> TaskExecution:
-    """An operator's retry of a finished execution: a new execution for the same target, published.
+@dataclass(frozen=True)
+class Retryable:
+    """A finished execution a person may retry, as they asked for it: its task type, options and target."""
 
-    Refused when a later request for the same target exists: retrying would undo the later press.
+    execution_id: int
+    task_type: str
+    options: dict[str, Any]
+    target: dict[str, Any]
+    status_to_check: str | None  # a status whose carrier rules must be checked live before it is sent
+
+
+def retryable(session: Session, execution_id: int, *, admin: bool, confirmed: bool) -> Retryable:
+    """Check that the execution may be retried by whoever asks, exactly as its first request was checked.
+
+    NotFound, InvalidInput (still running, succeeded, or a confirmation is missing), Conflict (a later
+    request for the same target exists: retrying would undo it) or NotPermitted (the task type's request
+    is for admins, e.g. retiring a SIM).
     """
     old = session.get(TaskExecution, execution_id)
     if old is None:
@@ -421,6 +434,10 @@ def retry(session: Session, execution_id: int, operator: str) -> TaskExecution:
         raise InvalidInput(f"execution {execution_id} is still {old.status.value}: wait for its outcome")
     if old.status == ExecutionStatus.SUCCEEDED:
         raise InvalidInput(f"execution {execution_id} succeeded: there is nothing to retry")
+    task = resolution.task(session, old.task_id)
+    assert task is not None  # a foreign key
+    task_type = task_types.get(task.type)
+    task_type.authorize(old.options, admin=admin, confirmed=confirmed)
     if old.target_key is not None:
         later = session.scalar(
             select(TaskExecution.id)
@@ -433,6 +450,30 @@ def retry(session: Session, execution_id: int, operator: str) -> TaskExecution:
                 f"a later request for the same target exists (execution {later}): retrying "
                 f"execution {execution_id} would undo it"
             )
+    return Retryable(
+        old.id, task.type, dict(old.options), dict(old.target), task_type.status_to_check(old.options)
+    )
+
+
+def retry(
+    session: Session,
+    execution_id: int,
+    operator: str,
+    *,
+    admin: bool,
+    confirmed: bool = False,
+    checked_live: bool = False,
+) -> TaskExecution:
+    """An operator's retry of a finished execution: a new execution for the same target, published.
+
+    Checked as ``retryable`` says. A request whose carrier rules must be read live first (a SIM console
+    status change) is retried through ``worker.console.retry``, which reads them (``checked_live``).
+    """
+    checks = retryable(session, execution_id, admin=admin, confirmed=confirmed)
+    if checks.status_to_check and not checked_live:
+        raise RuntimeError(f"execution {execution_id} must be retried through worker.console.retry")
+    old = session.get(TaskExecution, execution_id)
+    assert old is not None  # just checked
     new = TaskExecution(
         signal_id=old.signal_id,
         client_id=old.client_id,

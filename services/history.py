@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ActionPlan, Client, OperatorLog, Signal, TaskExecution
+from models import ActionPlan, Client, OperatorLog, Signal, Task, TaskExecution
+from services import task_types
+from services.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ class ExecutionState:
     last_error: str | None
     error_code: str | None
     later_id: int | None  # a later execution for the same target (a retry or a newer press), if any
+    admin_only: bool  # only an admin may retry it (retiring a SIM, changing its rate plan)
+    needs_confirmation: bool  # a retry must be confirmed (retiring a SIM)
 
 
 def execution_states(session: Session, execution_ids: Iterable[int]) -> dict[int, ExecutionState]:
@@ -122,11 +126,33 @@ def execution_states(session: Session, execution_ids: Iterable[int]) -> dict[int
     wanted = sorted(set(execution_ids))
     if not wanted:
         return {}
-    rows = session.scalars(select(TaskExecution).where(TaskExecution.id.in_(wanted))).all()
-    return {row.id: _state(session, row) for row in rows}
+    rows = session.execute(
+        select(TaskExecution, Task.type)
+        .join(Task, Task.id == TaskExecution.task_id)
+        .where(TaskExecution.id.in_(wanted))
+    ).all()
+    return {row.id: _state(session, row, type_name) for row, type_name in rows}
 
 
-def _state(session: Session, execution: TaskExecution) -> ExecutionState:
+def _rules(type_name: str, options: dict[str, object]) -> tuple[bool, bool]:
+    """Whether a retry is for admins only, and whether it must be confirmed, as the task type says."""
+    task_type = task_types.TASK_TYPES.get(type_name)
+    if task_type is None:
+        return False, False
+    return _refused(lambda: task_type.authorize(options, admin=False, confirmed=True)), _refused(
+        lambda: task_type.authorize(options, admin=True, confirmed=False)
+    )
+
+
+def _refused(check: Callable[[], None]) -> bool:
+    try:
+        check()
+    except UserError:
+        return True
+    return False
+
+
+def _state(session: Session, execution: TaskExecution, type_name: str) -> ExecutionState:
     same_target = (
         TaskExecution.target_key == execution.target_key
         if execution.target_key is not None
@@ -138,6 +164,7 @@ def _state(session: Session, execution: TaskExecution) -> ExecutionState:
         .order_by(TaskExecution.id.desc())
         .limit(1)
     )
+    admin_only, needs_confirmation = _rules(type_name, execution.options)
     return ExecutionState(
         id=execution.id,
         status=execution.status.value,
@@ -145,4 +172,6 @@ def _state(session: Session, execution: TaskExecution) -> ExecutionState:
         last_error=execution.last_error,
         error_code=execution.error_code,
         later_id=later,
+        admin_only=admin_only,
+        needs_confirmation=needs_confirmation,
     )

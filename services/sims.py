@@ -80,16 +80,17 @@ def request(
     options: dict[str, Any],
     operator: str,
     *,
+    admin: bool,
     confirmed: bool = False,
 ) -> TaskExecution:
     """Log the request on the client's history and queue it as an execution of the console task.
 
-    Retiring a SIM must be ``confirmed``: carriers treat it as the end of the SIM's life.
+    Retiring a SIM and changing its rate plan are for an ``admin``; retiring must be ``confirmed``:
+    carriers treat it as the end of the SIM's life.
     """
     task_type = jasper_console.JasperConsoleTaskType()
     clean = task_type.validate_options(options)
-    if clean.get("status") == "RETIRED" and not confirmed:
-        raise InvalidInput("retiring a SIM ends its life at the carrier: confirm to go ahead")
+    task_type.authorize(clean, admin=admin, confirmed=confirmed)
     task = console_task(session)
     target_data = {"iccid": sim.iccid, "communicator_type_id": sim.communicator_type_id}
     target = jasper_console.target_for(clean, Target(f"sim:{sim.iccid}", target_data))

@@ -17,7 +17,7 @@ from markupsafe import escape
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.errors import Conflict, NotFound, UserError
+from services.errors import Conflict, NotFound, NotPermitted, UserError
 from web.auth import CsrfRejected, Forbidden, LoginRequired
 from web.templating import render
 
@@ -38,6 +38,8 @@ def user_error_status(error: UserError) -> int:
         return 404
     if isinstance(error, Conflict):
         return 409
+    if isinstance(error, NotPermitted):
+        return 403
     return 422
 
 

@@ -194,7 +194,9 @@ def cycle_start(raw: str | None) -> date | None:
 # -- requests -------------------------------------------------------------------------------------
 
 
-def request_status(located: Located, status: str, operator: str, *, confirmed: bool = False) -> Requested:
+def request_status(
+    located: Located, status: str, operator: str, *, admin: bool, confirmed: bool = False
+) -> Requested:
     """Ask for a status change, after checking the carrier's rules against the SIM's status read live.
 
     A move the carrier would refuse (back to a pre-activation status, 10000029; the status the SIM
@@ -212,15 +214,17 @@ def request_status(located: Located, status: str, operator: str, *, confirmed: b
     refused = transition_problem(current, wanted)
     if refused:
         raise Conflict(f"Not sent: {refused}.")
-    return _queue(located, {"action": SET_STATUS, "status": wanted}, operator, confirmed=confirmed)
+    return _queue(
+        located, {"action": SET_STATUS, "status": wanted}, operator, admin=admin, confirmed=confirmed
+    )
 
 
-def request_sms(located: Located, text: str, operator: str) -> Requested:
+def request_sms(located: Located, text: str, operator: str, *, admin: bool) -> Requested:
     """Ask for an SMS to the SIM; its message id and delivery status come back in the outcome."""
-    return _queue(located, {"action": SEND_SMS, "text": text}, operator)
+    return _queue(located, {"action": SEND_SMS, "text": text}, operator, admin=admin)
 
 
-def request_rate_plan(located: Located, plan: str, operator: str) -> Requested:
+def request_rate_plan(located: Located, plan: str, operator: str, *, admin: bool) -> Requested:
     """Ask for a rate plan change to one of the plans the carrier lists (read live)."""
     wanted = plan.strip()
     if not wanted:
@@ -230,14 +234,16 @@ def request_rate_plan(located: Located, plan: str, operator: str) -> Requested:
         raise InvalidInput(
             f"the carrier offers no rate plan {wanted[:60]!r}; it offers: {', '.join(offered)}"
         )
-    return _queue(located, {"action": SET_RATE_PLAN, "rate_plan": wanted}, operator)
+    return _queue(located, {"action": SET_RATE_PLAN, "rate_plan": wanted}, operator, admin=admin)
 
 
-def _queue(located: Located, options: dict[str, str], operator: str, *, confirmed: bool = False) -> Requested:
+def _queue(
+    located: Located, options: dict[str, str], operator: str, *, admin: bool, confirmed: bool = False
+) -> Requested:
     with unit_of_work() as session:
         client = clients.get(session, located.client_id)
         sim = sims.find(session, client, located.iccid)
-        execution = sims.request(session, client, sim, options, operator, confirmed=confirmed)
+        execution = sims.request(session, client, sim, options, operator, admin=admin, confirmed=confirmed)
         signal = session.get(Signal, execution.signal_id)
         assert signal is not None  # logged with the execution, in this transaction
         return Requested(execution.id, signal.id, signal.memo, execution.status.value)

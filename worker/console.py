@@ -1,4 +1,5 @@
-"""The SIM console's live reads from the carrier: overview, usage and the rate plans on offer.
+"""The SIM console's live reads from the carrier: overview, usage and the rate plans on offer; and the
+retry of an execution, checked as its first request was.
 
 Reads are made where staff ask (CLI, web), through the same paced per-account client as the tasks,
 so they count against the account's calls-per-second budget and fail with the same clear messages.
@@ -10,9 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy.orm import Session
+
 from models import utcnow
+from models.db import unit_of_work
+from services import executions, secrets
+from services.errors import Conflict, InvalidInput, NotFound
+from services.task_types.jasper_console import transition_problem
 from worker.carriers.jasper import DeviceDetails, Usage
-from worker.carriers.pool import Account, clients
+from worker.carriers.pool import Account, clients, load_account
 
 
 @dataclass(frozen=True)
@@ -46,3 +53,44 @@ def usage(account: Account, iccid: str, cycle_start: date | None = None) -> Usag
 def rate_plans(account: Account) -> list[str]:
     """The rate plans the carrier offers this account."""
     return clients.get(account).list_rate_plans()
+
+
+@dataclass(frozen=True)
+class Retried:
+    """The execution a retry created, and its client."""
+
+    execution_id: int
+    client_id: int
+
+
+def _account(session: Session, communicator_type_id: int) -> Account | None:
+    try:
+        return load_account(session, communicator_type_id)
+    except secrets.SecretUnreadable as exc:
+        raise InvalidInput(f"{exc}; enter the API key again") from None
+
+
+def retry(execution_id: int, operator: str, *, admin: bool, confirmed: bool = False) -> Retried:
+    """Retry a finished execution as ``operator``; returns the new execution.
+
+    Checked exactly as the first request was: who may ask for it (retiring a SIM and changing its rate
+    plan are for admins), its confirmation (retiring), and, for a status change, the carrier's rules
+    against the SIM's status read live now (no transaction is open during the read). Raises the
+    services' user errors, or the carrier's error when the SIM cannot be read.
+    """
+    with unit_of_work() as session:
+        found = executions.retryable(session, execution_id, admin=admin, confirmed=confirmed)
+        account = None
+        if found.status_to_check:
+            account = _account(session, found.target["communicator_type_id"])
+    if found.status_to_check:
+        if account is None:
+            raise NotFound("the SIM's communicator type no longer exists: there is nothing to retry")
+        refused = transition_problem(device(account, found.target["iccid"]).status, found.status_to_check)
+        if refused:
+            raise Conflict(f"Not retried: {refused}.")
+    with unit_of_work() as session:
+        new = executions.retry(
+            session, execution_id, operator, admin=admin, confirmed=confirmed, checked_live=True
+        )
+        return Retried(new.id, new.client_id)

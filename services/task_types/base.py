@@ -45,3 +45,14 @@ class TaskType(Protocol):
     def describe(self, options: Mapping[str, Any], target: Mapping[str, Any]) -> str:
         """A short human label of one execution, for history and logs."""
         ...
+
+    def authorize(self, options: Mapping[str, Any], *, admin: bool, confirmed: bool) -> None:
+        """Whether a person may ask for an execution with ``options``: raises NotPermitted when only an
+        admin may, InvalidInput when it must be confirmed first. Checked on the first request and on
+        every retry alike."""
+        ...
+
+    def status_to_check(self, options: Mapping[str, Any]) -> str | None:
+        """A carrier status the request moves its target to, whose rules are checked against the
+        target read live before the request is sent, first time and retry alike; None for none."""
+        ...

@@ -54,6 +54,12 @@ class JasperTaskType:
         iccid = target.get("iccid")
         return f"Jasper {command} SIM {iccid}" if iccid else f"Jasper {command}"
 
+    def authorize(self, options: Mapping[str, Any], *, admin: bool, confirmed: bool) -> None:
+        """Commissioning is every operator's to ask for (and to retry)."""
+
+    def status_to_check(self, options: Mapping[str, Any]) -> str | None:
+        return None  # commissioning takes the carrier's answer as it comes (10030000 is success)
+
 
 def _target(device: AddonDevice, comm: CommunicatorType) -> Target:
     data = {"addon_device_id": device.id, "communicator_type_id": comm.id}

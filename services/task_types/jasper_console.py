@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models import Client
-from services.errors import InvalidInput
+from services.errors import InvalidInput, NotPermitted
 from services.task_types.base import Target
 from services.task_types.jasper import JasperTaskType
 
@@ -23,7 +23,8 @@ SET_STATUS = "set_status"
 SEND_SMS = "send_sms"
 SET_RATE_PLAN = "set_rate_plan"
 
-STATUSES = ("INVENTORY", "ACTIVATION_READY", "ACTIVATED", "DEACTIVATED", "RETIRED")
+RETIRED = "RETIRED"
+STATUSES = ("INVENTORY", "ACTIVATION_READY", "ACTIVATED", "DEACTIVATED", RETIRED)
 PRE_ACTIVATION = ("TEST_READY", "INVENTORY", "ACTIVATION_READY")
 # Carriers count at most 160 characters in one plain SMS; Control Center refuses longer ones.
 MAX_SMS = 160
@@ -59,6 +60,29 @@ class JasperConsoleTaskType:
         if action == SEND_SMS:
             return f"Console: SMS to {sim}"
         return f"Console: rate plan of {sim} to {options.get('rate_plan')}"
+
+    def authorize(self, options: Mapping[str, Any], *, admin: bool, confirmed: bool) -> None:
+        if admin_only(options) and not admin:
+            raise NotPermitted(
+                "retiring a SIM and changing its rate plan are for admins: "
+                "your account is an operator account"
+            )
+        if needs_confirmation(options) and not confirmed:
+            raise InvalidInput("retiring a SIM ends its life at the carrier: confirm to go ahead")
+
+    def status_to_check(self, options: Mapping[str, Any]) -> str | None:
+        return str(options["status"]) if options.get("action") == SET_STATUS else None
+
+
+def admin_only(options: Mapping[str, Any]) -> bool:
+    """Whether only an admin may ask for this: retiring a SIM (irreversible) or changing its rate plan
+    (it changes what the centre pays)."""
+    return options.get("action") == SET_RATE_PLAN or needs_confirmation(options)
+
+
+def needs_confirmation(options: Mapping[str, Any]) -> bool:
+    """Whether the request must be confirmed: retiring a SIM ends its life at the carrier."""
+    return options.get("action") == SET_STATUS and options.get("status") == RETIRED
 
 
 def target_for(options: Mapping[str, Any], target: Target) -> Target:

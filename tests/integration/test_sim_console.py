@@ -124,6 +124,7 @@ def test_refusals_are_explained_before_and_by_the_carrier(
             sims.find(session, client),
             {"action": "set_status", "status": "INVENTORY"},
             "bob",
+            admin=True,
         )
         execution_id = execution.id
 

@@ -493,7 +493,7 @@ def test_an_operators_retry_of_a_failed_row_counts(database: str, published: lis
 
     with unit_of_work() as session:
         (failed,) = f.executions(session)
-        retried = executions.retry(session, failed.id, "alice")
+        retried = executions.retry(session, failed.id, "alice", admin=False)
         claim = executions.claim(session, retried.id)
         assert claim is not None
         executions.complete(session, claim, ExecutionStatus.SUCCEEDED, "ACTIVATED")

@@ -414,7 +414,7 @@ def test_operator_retry_creates_a_new_execution_and_publishes_it(
     published.clear()
 
     with unit_of_work() as session:
-        new = executions.retry(session, old_id, "alice")
+        new = executions.retry(session, old_id, "alice", admin=False)
         new_id = new.id
         assert published == []
 
@@ -436,16 +436,16 @@ def test_operator_retry_is_refused_for_active_or_succeeded_executions(db: Sessio
     (execution,) = f.executions(db, client)
 
     with pytest.raises(InvalidInput, match="still pending"):
-        executions.retry(db, execution.id, "alice")
+        executions.retry(db, execution.id, "alice", admin=False)
     claim = executions.claim(db, execution.id)
     assert claim is not None
     with pytest.raises(InvalidInput, match="still running"):
-        executions.retry(db, execution.id, "alice")
+        executions.retry(db, execution.id, "alice", admin=False)
     executions.complete(db, claim, ExecutionStatus.SUCCEEDED, "ok")
     with pytest.raises(InvalidInput, match="succeeded"):
-        executions.retry(db, execution.id, "alice")
+        executions.retry(db, execution.id, "alice", admin=False)
     with pytest.raises(NotFound):
-        executions.retry(db, 424242, "alice")
+        executions.retry(db, 424242, "alice", admin=False)
     assert len(f.executions(db)) == 1
 
 
@@ -456,7 +456,7 @@ def test_operator_retry_is_refused_when_a_later_request_for_the_sim_exists(db: S
     count = len(f.executions(db))
 
     with pytest.raises(Conflict, match="would undo it"):
-        executions.retry(db, failed.id, "alice")
+        executions.retry(db, failed.id, "alice", admin=False)
 
     assert len(f.executions(db)) == count
 

@@ -46,7 +46,7 @@ def test_a_console_change_the_carrier_refused_is_not_believed(
     sim = sims.of_client(session, client)[0]
     clients.commission(session, client, factories.OPERATOR)
     _finish_all(session, ExecutionStatus.SUCCEEDED)
-    sims.request(session, client, sim, {"action": "set_status", "status": "INVENTORY"}, "bob")
+    sims.request(session, client, sim, {"action": "set_status", "status": "INVENTORY"}, "bob", admin=False)
     _finish_all(session, ExecutionStatus.FAILED)
     assert reconcile.expected_status(session, client, sim.iccid) == "ACTIVATED"
 

@@ -70,7 +70,8 @@ def _admin_operations(app: FastAPI) -> list[tuple[str, str]]:
     found = []
     for path, operations in app.openapi()["paths"].items():
         for method, operation in operations.items():
-            if "403" in operation["responses"]:
+            refused = operation["responses"].get("403", {}).get("description", "")
+            if refused.endswith("(admin only)"):
                 found.append((method.upper(), path))
     return found
 

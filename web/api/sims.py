@@ -177,7 +177,7 @@ def change_status(
     not sent."""
     located = sim_console.locate(_client(code, area, port), iccid)
     try:
-        return _requested(sim_console.request_status(located, body.status, user.name))
+        return _requested(sim_console.request_status(located, body.status, user.name, admin=user.is_admin))
     except sim_console.CarrierProblem as problem:
         _carrier_failed(problem)
 
@@ -200,7 +200,7 @@ def retire(
     located = sim_console.locate(_client(code, area, port), iccid)
     try:
         requested = sim_console.request_status(
-            located, sim_console.RETIRED, user.name, confirmed=body.confirm
+            located, sim_console.RETIRED, user.name, admin=user.is_admin, confirmed=body.confirm
         )
     except sim_console.CarrierProblem as problem:
         _carrier_failed(problem)
@@ -218,7 +218,7 @@ def send_sms(
 ) -> SimRequestOut:
     """Send an SMS to the SIM; the outcome carries the carrier's message id and delivery status."""
     located = sim_console.locate(_client(code, area, port), iccid)
-    return _requested(sim_console.request_sms(located, body.text, user.name))
+    return _requested(sim_console.request_sms(located, body.text, user.name, admin=user.is_admin))
 
 
 @router.post(
@@ -238,6 +238,8 @@ def change_rate_plan(
     """Move the SIM to another of the rate plans the carrier lists (checked live). Admin."""
     located = sim_console.locate(_client(code, area, port), iccid)
     try:
-        return _requested(sim_console.request_rate_plan(located, body.rate_plan, user.name))
+        return _requested(
+            sim_console.request_rate_plan(located, body.rate_plan, user.name, admin=user.is_admin)
+        )
     except sim_console.CarrierProblem as problem:
         _carrier_failed(problem)

@@ -12,13 +12,15 @@ from sqlalchemy.orm import Session
 
 from models import Client, Dealer
 from models.db import unit_of_work
-from services import clients, communicator_types, executions, history, overrides
+from services import clients, communicator_types, history, overrides
 from services.errors import UserError
 from web.auth import PageAdmin, PageUser, Principal
 from web.errors import user_error_status
 from web.forms import NO_FORM, Form, FormState, failed, read_form
 from web.limits import MAX_BIG_ID, MAX_ID
 from web.templating import flash, render, render_fragment
+from worker import console
+from worker.carriers.errors import CarrierError
 
 router = APIRouter()
 
@@ -241,26 +243,37 @@ def retry(
     execution_id: Annotated[int, Path(ge=1, le=MAX_BIG_ID)],
     form: FormData,
 ) -> Response:
-    """Retry a failed execution; htmx swaps the answer in place of the Retry button."""
+    """Retry a failed execution, checked as its first request was (role, confirmation, the carrier's
+    rules read live); htmx swaps the answer in place of the Retry button."""
     try:
-        with unit_of_work() as session:
-            new = executions.retry(session, execution_id, user.name)
-            message, client_id = (
-                f"Retrying as execution {new.id}: the outcome follows in History.",
-                new.client_id,
-            )
-    except UserError as error:
-        if _is_htmx(request):
-            return HTMLResponse(
-                f'<p class="field-error" role="alert">{escape(str(error))}</p>',
-                status_code=user_error_status(error),
-            )
-        flash(request, str(error), "error")
-        back = form.text("client_id")
-        return RedirectResponse(
-            f"/clients/{back}" if back.isascii() and back.isdigit() else "/clients", status_code=303
+        retried = console.retry(
+            execution_id, user.name, admin=user.is_admin, confirmed=form.checked("confirm")
         )
+        message, client_id = (
+            f"Retrying as execution {retried.execution_id}: the outcome follows in History.",
+            retried.client_id,
+        )
+    except CarrierError as error:
+        # The SIM could not be read to check the carrier's rules: not the user's error, not ours.
+        return _retry_refused(
+            request,
+            form,
+            f"Not retried: the carrier's rules could not be checked: {error.message}",
+            200 if _is_htmx(request) else 503,
+        )
+    except UserError as error:
+        return _retry_refused(request, form, str(error), user_error_status(error))
     if _is_htmx(request):
         return HTMLResponse(f'<p class="help" role="status">{escape(message)}</p>')
     flash(request, message)
     return RedirectResponse(f"/clients/{client_id}", status_code=303)
+
+
+def _retry_refused(request: Request, form: Form, message: str, status: int) -> Response:
+    if _is_htmx(request):
+        return HTMLResponse(f'<p class="field-error" role="alert">{escape(message)}</p>', status_code=status)
+    flash(request, message, "error")
+    back = form.text("client_id")
+    return RedirectResponse(
+        f"/clients/{back}" if back.isascii() and back.isdigit() else "/clients", status_code=303
+    )

@@ -150,7 +150,9 @@ def change_status(
         request,
         client_id,
         iccid,
-        lambda: sim_console.request_status(located, wanted, user.name, confirmed=confirmed),
+        lambda: sim_console.request_status(
+            located, wanted, user.name, admin=user.is_admin, confirmed=confirmed
+        ),
     )
 
 
@@ -159,7 +161,12 @@ def send_sms(request: Request, user: PageUser, client_id: ClientId, iccid: Iccid
     """Send an SMS to the SIM; the carrier's message id and delivery status follow in History."""
     text = form.text("text", "SMS text")
     located = _locate(client_id, iccid)
-    return _answer(request, client_id, iccid, lambda: sim_console.request_sms(located, text, user.name))
+    return _answer(
+        request,
+        client_id,
+        iccid,
+        lambda: sim_console.request_sms(located, text, user.name, admin=user.is_admin),
+    )
 
 
 @router.post("/clients/{client_id}/sims/{iccid}/rate-plan")
@@ -169,7 +176,12 @@ def change_rate_plan(
     """Move the SIM to another of the carrier's rate plans. Admin."""
     plan = form.text("rate_plan", "rate plan")
     located = _locate(client_id, iccid)
-    return _answer(request, client_id, iccid, lambda: sim_console.request_rate_plan(located, plan, user.name))
+    return _answer(
+        request,
+        client_id,
+        iccid,
+        lambda: sim_console.request_rate_plan(located, plan, user.name, admin=user.is_admin),
+    )
 
 
 def _answer(
