@@ -12,15 +12,17 @@ RUN groupadd --system --gid 10001 commissioner \
 
 WORKDIR /app
 
-# Dependencies first, from pyproject.toml alone, so that a source change does not reinstall them.
-COPY pyproject.toml ./
+# Dependencies first, from pyproject.toml and the pinned versions alone, so that a source change does
+# not reinstall them; constraints.txt pins every version, so two builds of one commit agree.
+COPY pyproject.toml constraints.txt ./
 RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
-print('\n'.join(p['dependencies'] + p['optional-dependencies']['postgres']))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
+print('\n'.join(p['dependencies'] + p['optional-dependencies']['postgres'] + p['optional-dependencies']['flower']))" \
+    > /tmp/requirements.txt \
+    && pip install -c constraints.txt -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
 COPY . .
-RUN pip install ".[postgres]" \
+RUN pip install -c constraints.txt ".[postgres,flower]" \
     && rm -rf build *.egg-info \
     && mkdir -p var \
     && chown commissioner:commissioner var

@@ -25,18 +25,18 @@ SERVICES_TIMEOUT ?= 60
 COMPOSE ?= $(shell command -v docker-compose >/dev/null 2>&1 && echo docker-compose || echo docker compose)
 PYTEST_ARGS ?=
 
-.PHONY: help venv run demo test services lint typecheck migrate migrations-check compose-check bench clean
+.PHONY: help venv run demo test services lint typecheck migrate migrations-check compose-check bench clean constraints
 
 help: ## List the targets
 	@echo "usage: make TARGET"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-venv: $(STAMP) ## Create .venv and install the project with its dev extras (again only when pyproject.toml changes)
+venv: $(STAMP) ## Create .venv and install the project with its dev extras at the pinned versions (constraints.txt)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "venv: no python3.11 (or python3 >= 3.11) on PATH" >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "venv: creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	@touch $@
 
 run: demo ## Same as demo
@@ -145,3 +145,13 @@ bench: venv ## Run the benchmarks (python -m bench), once there are any
 clean: ## Remove caches and build artefacts (keeps .venv and the local data in var/)
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+constraints: ## Re-pin constraints.txt to the newest versions pyproject.toml allows (then commit it)
+	@rm -rf .venv-pin
+	$(PYTHON) -m venv .venv-pin
+	.venv-pin/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@{ echo "# Every dependency's version, for reproducible installs: make venv (CI) and the Dockerfile install"; \
+	  echo "# with -c constraints.txt. Regenerate after changing pyproject.toml: make constraints."; \
+	  .venv-pin/bin/python -m pip freeze --exclude-editable | grep -v '^commissioner'; } > constraints.txt
+	@rm -rf .venv-pin
+	@echo "constraints.txt re-pinned: make venv installs it"

@@ -1,4 +1,4 @@
-"""``python -m bench`` (same as ``commissioner bench``): see bench/run.py and bench/README.md."""
+"""``python -m bench`` (``make bench``): see bench/run.py and bench/README.md."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import click
 from bench.deployment import Pool, default_pool
 from bench.report import main_guard, write
 from bench.run import SCENARIOS, Plan, run
-from worker.logs import configure_logging
+from config.logs import configure_logging
 
 QUICK: dict[str, Any] = {"n": 30, "repeat": 1, "slow_n": 30, "bulk_n": 40, "pools": ["threads:32"]}
 FULL: dict[str, Any] = {
@@ -70,7 +70,7 @@ def run_from_options(options: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    from cli.bench import bench
+    from bench.cli import bench
 
     bench(prog_name="python -m bench")
 

@@ -33,12 +33,12 @@ from sqlalchemy.pool import NullPool
 
 import migrations
 from bench import floor
-from bench.servers import PG_OS_USER, Redis, as_pg_user, commissioner_process, pg_bin, run
+from bench.servers import Postgres, Redis, commissioner_process
+from centre import communicator_types, seed
 from cli.processes import free_port, start_simulator, start_worker, stop
-from config import Settings
+from config import Config
 from models import db as models_db
 from models.db import unit_of_work
-from services import communicator_types, seed
 
 CONFIGURATIONS = ("production", "embedded")
 OPERATOR = "bench"
@@ -68,17 +68,17 @@ class Pool:
 
 
 def default_pool() -> Pool:
-    """What ``celery -A worker worker`` runs when nothing is said (Settings.worker_pool and _concurrency)."""
-    settings = Settings()
+    """What ``celery -A worker worker`` runs when nothing is said (Config.worker_pool and _concurrency)."""
+    settings = Config()
     return Pool(settings.worker_pool, settings.worker_concurrency)
 
 
 # -- PostgreSQL and Redis of our own -----------------------------------------------------------------
 
 
-class PrivatePostgres:
-    """A PostgreSQL cluster of its own in ``directory``, with the server's default (durable) settings,
-    plus pg_stat_statements to count the statements of each run.
+class PrivatePostgres(Postgres):
+    """The benchmark's cluster: the server's default (durable) settings, plus pg_stat_statements to
+    count the statements of each run.
 
     The worker (and beat) log in as ``worker``, this process as ``postgres``, and the progress reader
     as ``observer``, so that the statements of presses and of executions are counted apart.
@@ -87,34 +87,21 @@ class PrivatePostgres:
     ROLES = ("worker", "observer")
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.data = directory / "data"
+        options = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
+        super().__init__(directory, options=options)
 
-    def url_for(self, role: str = "postgres") -> str:
-        return f"postgresql+psycopg://{role}@127.0.0.1:{self.port}/{DATABASE}"
+    def url_for(self, database: str = DATABASE, role: str = "postgres") -> str:
+        return super().url_for(database, role)
 
     @property
     def url(self) -> str:
         return self.url_for()
 
     def start(self) -> None:
-        if os.geteuid() == 0:
-            shutil.chown(self.directory, PG_OS_USER, PG_OS_USER)
-        quiet = ["--auth=trust", "--no-instructions", "--encoding=UTF8", "-U", "postgres"]
-        run(as_pg_user([str(pg_bin() / "initdb"), "-D", str(self.data), *quiet]))
-        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
-        options += " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
-        log = str(self.directory / "postgres.log")
-        run(
-            as_pg_user(
-                [str(pg_bin() / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", log, "-w", "start"]
-            )
-        )
-        admin = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {DATABASE}")
-            self.version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+        self.init()
+        super().start()
+        self.create_database(DATABASE)
+        with psycopg.connect(self.server_dsn, autocommit=True) as conn:
             for role in self.ROLES:
                 conn.execute(f"CREATE ROLE {role} LOGIN SUPERUSER")
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
@@ -141,16 +128,8 @@ class PrivatePostgres:
                 found.setdefault(str(role), []).append((int(calls), " ".join(str(text).split())))
         return found
 
-    def pid(self) -> int | None:
-        try:
-            return int((self.data / "postmaster.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def close(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            with contextlib.suppress(RuntimeError):
-                run(as_pg_user([str(pg_bin() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]))
+    def close(self, *, remove: bool = False) -> None:
+        super().close(remove=remove)  # the deployment's directory is removed with the rest
 
 
 class PrivateRedis(Redis):
@@ -203,7 +182,7 @@ class Deployment:
         exits = self._exits
         exits.callback(shutil.rmtree, self.directory, True)
         database_url, broker_url = self._storage()
-        worker_url = self.postgres.url_for("worker") if self.postgres else database_url
+        worker_url = self.postgres.url_for(role="worker") if self.postgres else database_url
         self.env = self._environment(worker_url, broker_url)
         migrations.upgrade(database_url)
         models_db._engines.pop(database_url, None)
@@ -320,7 +299,7 @@ class Deployment:
     def reader(self) -> Engine:
         """An engine for reading progress that never takes SQLite's write lock (no BEGIN IMMEDIATE)."""
         if self.postgres is not None:
-            return create_engine(self.postgres.url_for("observer"), pool_size=1)
+            return create_engine(self.postgres.url_for(role="observer"), pool_size=1)
         url = self.env["COMMISSIONER_DATABASE_URL"]
         return create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
 

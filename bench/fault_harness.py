@@ -37,14 +37,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench import fault_stack as stack
+from bench import servers
 from bench.servers import Redis, commissioner_process
+from carriers.control_center_rest import PLATFORM
+from carriers.platform import SimState
+from centre import clients, communicator_types, seed
+from centre.clients import ClientRef
+from centre.validation import with_luhn_digit
 from cli.processes import free_port, start_simulator, start_worker, wait_until
 from models import ACTIVE_STATUSES, ExecutionStatus, Signal, TaskExecution
 from models.db import unit_of_work
-from services import clients, communicator_types, seed
-from services.clients import ClientRef
-from services.task_types.jasper import COMMAND_STATUS
-from services.validation import with_luhn_digit
 from worker import celery as worker_celery
 
 OPERATOR = "faults"
@@ -52,7 +54,10 @@ SIM_USER = "centre"
 SIM_KEY = "faults-sim-key-7d1e"
 COMM_TYPE = "Control Center"
 INITIAL_STATUS = "ACTIVATION_READY"
-WANTED = {"commission": COMMAND_STATUS["Activate"], "decommission": COMMAND_STATUS["Deactivate"]}
+WANTED = {
+    "commission": PLATFORM.status_for(SimState.ACTIVE),
+    "decommission": PLATFORM.status_for(SimState.SUSPENDED),
+}
 
 # Fast settings: short leases, a relay every second, small retry delays. Scenarios override some.
 BASE_TUNING: dict[str, str] = {
@@ -156,7 +161,7 @@ class Harness:
         self.started = time.monotonic()
         self._exits = contextlib.ExitStack()
         self._worker: subprocess.Popen[bytes] | None = None
-        self.postgres: stack.Postgres | None = None
+        self.postgres: servers.Postgres | None = None
         self.redis: Redis | None = None
         self.sim_port = 0
         self.env: dict[str, str] = {}
@@ -218,7 +223,7 @@ class Harness:
         values = {f"COMMISSIONER_{name}": value for name, value in self.tuning.items()}
         values |= {
             "COMMISSIONER_DATA_DIR": str(self.directory),
-            "COMMISSIONER_DATABASE_URL": self.postgres.url,
+            "COMMISSIONER_DATABASE_URL": self.postgres.url_for(stack.DATABASE),
             "COMMISSIONER_BROKER_URL": self.redis.url,
             "COMMISSIONER_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             # The harness itself only publishes; the "relay will publish them" lines are expected.

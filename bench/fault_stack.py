@@ -4,8 +4,8 @@ Every scenario gets its own instances on free ports, so a fault (a killed Redis,
 with ``-m immediate``) touches nothing else on the machine. Processes are only ever signalled by the
 PIDs started here.
 
-PostgreSQL refuses to run as root, so as root its programs run as the ``postgres`` OS user. The
-cluster is created and migrated once per harness process (a template) and copied for each scenario.
+The PostgreSQL cluster (bench/servers.py) is created and migrated once per harness process (a
+template) and copied for each scenario.
 """
 
 from __future__ import annotations
@@ -18,90 +18,31 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import psycopg
 import redis
 
 import migrations
-from bench.servers import PG_OS_USER, Redis, as_pg_user, pg_bin, run
-from cli.processes import free_port
+from bench.servers import Postgres, Redis, private_directory, run
 from models import db as models_db
 
 DATABASE = "commissioner"
 
 
-def _hand_to_pg_user(path: Path) -> None:
-    if os.geteuid() == 0:
-        shutil.chown(path, PG_OS_USER, PG_OS_USER)
-
-
-class Postgres:
-    """A private PostgreSQL cluster in ``directory`` (data in ``directory/data``) on ``port``."""
-
-    def __init__(self, directory: Path, port: int) -> None:
-        self.directory = directory
-        self.port = port
-        self.data = directory / "data"
-        self.log = directory / "postgres.log"
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{DATABASE}"
-
-    @property
-    def admin_dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def start(self) -> None:
-        # fsync off: a killed server keeps what it wrote in the OS cache; only a machine crash would not.
-        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-        pg_ctl = str(pg_bin() / "pg_ctl")
-        run(as_pg_user([pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "start"]))
-
-    def stop(self, mode: str = "immediate") -> None:
-        """Stop the server: ``immediate`` is a crash (no checkpoint, recovery at the next start)."""
-        run(as_pg_user([str(pg_bin() / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]))
-
-    def running(self) -> bool:
-        return (self.data / "postmaster.pid").exists()
-
-    def close(self) -> None:
-        """Stop the server if it runs and delete the cluster."""
-        for url, engine in list(models_db._engines.items()):
-            if f":{self.port}/" in url:
-                engine.dispose()
-                models_db._engines.pop(url, None)
-        if self.running():
-            with contextlib.suppress(RuntimeError):
-                self.stop()
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def _new_directory(prefix: str) -> Path:
-    # Under /tmp itself: the postgres user must be able to reach it (pytest's tmp_path is root-only).
-    directory = Path(tempfile.mkdtemp(prefix=prefix))
-    _hand_to_pg_user(directory)
-    return directory
-
-
 @functools.cache
 def _template() -> Path:
     """A migrated cluster's data directory, made once per process and copied for each scenario."""
-    directory = _new_directory("faults-pg-template-")
+    directory = private_directory("faults-pg-template-")
     atexit.register(shutil.rmtree, directory, True)  # in case remove_template is not called
-    initdb = [str(pg_bin() / "initdb"), "-D", str(directory / "data"), "-U", "postgres", *_QUIET]
-    run(as_pg_user(initdb))
-    cluster = Postgres(directory, free_port())
+    cluster = Postgres(directory, durable=False)
+    cluster.init()
     cluster.start()
     try:
-        with psycopg.connect(cluster.admin_dsn, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {DATABASE}")
-        migrations.upgrade(cluster.url)
-        models_db._engines.pop(cluster.url, None)
+        cluster.create_database(DATABASE)
+        migrations.upgrade(cluster.url_for(DATABASE))
+        models_db._engines.pop(cluster.url_for(DATABASE), None)
     finally:
         cluster.stop("fast")
     return directory / "data"
@@ -114,14 +55,11 @@ def remove_template() -> None:
         _template.cache_clear()
 
 
-_QUIET = ["--auth=trust", "--no-sync", "--no-instructions", "--encoding=UTF8"]
-
-
 def prepared_postgres() -> Postgres:
-    """A migrated PostgreSQL cluster of its own, on a free port, not yet started."""
-    directory = _new_directory("faults-pg-")
+    """A migrated PostgreSQL cluster of its own (database ``DATABASE``), on a free port, not yet started."""
+    directory = private_directory("faults-pg-")
     run(["cp", "-a", str(_template()), str(directory / "data")])
-    return Postgres(directory, free_port())
+    return Postgres(directory, durable=False)
 
 
 class QueueSampler:

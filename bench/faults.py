@@ -34,9 +34,9 @@ from sqlalchemy import select
 
 from bench import fault_stack as stack
 from bench.fault_harness import INITIAL_STATUS, Figures, Harness
+from carriers.control_center_rest import codes
 from models import ExecutionStatus, Signal, TaskExecution
 from models.db import unit_of_work
-from worker.carriers import jasper_codes as codes
 
 RESULTS = Path(__file__).with_name("faults-results.json")
 CONCURRENCY = 2

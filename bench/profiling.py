@@ -61,7 +61,10 @@ PACKAGES = (
     ("pydantic/", "pydantic"),
     ("json/", "json"),
     ("logging/", "logging"),
-    ("services/", "commissioner services"),
+    ("pipeline/", "commissioner pipeline"),
+    ("centre/", "commissioner centre"),
+    ("carriers/", "commissioner carriers"),
+    ("features/", "commissioner features"),
     ("worker/", "commissioner worker"),
     ("models/", "commissioner models"),
     ("bench/", "bench harness"),
@@ -107,7 +110,7 @@ def recording(pid: int, output: Path, *, subprocesses: bool, rate: int = 200) ->
             problems.append(f"py-spy wrote no profile: {log.read_text(errors='replace').strip()[-300:]}")
 
 
-_OURS = ("services/", "worker/", "models/", "config/")
+_OURS = ("pipeline/", "centre/", "carriers/", "features/", "worker/", "models/", "config/")
 
 
 @dataclass

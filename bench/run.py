@@ -243,7 +243,7 @@ def _operations(deployment: Deployment) -> dict[str, Any]:
             entry = json.loads(line)
             if isinstance(entry, dict) and {"time", "level", "logger", "message"} <= entry.keys():
                 entries.append(entry)
-    runner = [e for e in entries if e["logger"] == "worker.runner"]
+    runner = [e for e in entries if e["logger"] == "pipeline.runner"]
     return {
         "worker_health": heartbeat or "healthy",
         "worker_log_lines": len(lines),

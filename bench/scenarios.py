@@ -1,7 +1,7 @@
 """The measured runs: the floor (no-op tasks) and the pipeline (commissions), in a burst or at a fixed
 offered rate, on a running deployment.
 
-A pipeline run presses Commission on fresh clients of one SIM each, through ``services.clients`` in
+A pipeline run presses Commission on fresh clients of one SIM each, through ``centre.clients`` in
 one unit of work per press, and is done when every execution has its outcome signal in the client's
 history. Its times come from the database (the outcome signal's ``received_at``) and this process's
 clock (when the press started): the same machine, so one clock.
@@ -24,13 +24,13 @@ from sqlalchemy import and_, func, select
 from bench import floor
 from bench.deployment import Deployment
 from bench.probes import Sampler, Usage
+from centre import clients
+from centre.clients import ClientRef
+from centre.validation import with_luhn_digit
 from cli.processes import wait_until
 from models import ExecutionStatus, Signal, TaskExecution
 from models.db import unit_of_work
-from services import clients
-from services.clients import ClientRef
-from services.validation import with_luhn_digit
-from worker import enqueue
+from pipeline import outbox
 
 PIPELINE_ACCOUNT = "Carrier"  # paced at the carrier's maximum: pacing never waits
 LIMITED_ACCOUNT = "Carrier limited"
@@ -172,7 +172,7 @@ def floor_run(deployment: Deployment, count: int, rate: float | None = None) -> 
 
     def publish(i: int) -> float:
         offered = time.time()
-        enqueue.publish([(tokens[i], floor.NAME, floor.QUEUE, 0.0)])
+        outbox.publish([(tokens[i], floor.NAME, floor.QUEUE, 0.0)])
         return offered
 
     with Sampler(_roots(deployment)) as sampler:

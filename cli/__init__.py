@@ -1,1 +1,1 @@
-"""The ``commissioner`` command line: a thin edge over the services."""
+"""The ``commissioner`` command line: a thin edge over the centre, the pipeline and the features."""

@@ -6,10 +6,11 @@ import json
 
 import click
 
+from centre import clients
+from centre.clients import ClientRef
 from cli.context import client_ref, client_ref_options, operator, session
-from services import clients, history
-from services.clients import ClientRef
-from services.history import HistoryEntry
+from pipeline import history
+from pipeline.history import HistoryEntry
 
 
 @click.group()

@@ -13,11 +13,12 @@ import click
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from carriers.errors import CarrierError
+from centre import validation
+from centre.clients import ClientRef
+from centre.errors import UserError
+from features.sim_console.service import CarrierProblem
 from models.db import unit_of_work
-from services import validation
-from services.clients import ClientRef
-from services.errors import UserError
-from worker.carriers.errors import CarrierError
 
 log = logging.getLogger("commissioner.cli")
 
@@ -58,6 +59,8 @@ class CommissionerGroup(click.Group):
         except UserError as exc:
             fail(str(exc))
         except CarrierError as exc:  # the carrier's answer, explained; never carries a secret
+            fail(exc.message)
+        except CarrierProblem as exc:  # the same, from the SIM console's live reads
             fail(exc.message)
         except TimeoutError as exc:
             fail(str(exc))

@@ -16,16 +16,17 @@ import httpx
 from sqlalchemy import select
 
 import migrations
+from centre import clients, communicator_types, logins
+from centre.clients import ClientRef
+from centre.errors import NotFound
+from centre.seed import seed
+from centre.validation import with_luhn_digit
 from cli.clients import format_entry
 from cli.processes import free_port, start_simulator, start_worker, stop, wait_until
-from config import get_settings
+from config import get_config
 from models import Signal
 from models.db import unit_of_work
-from services import accounts, clients, communicator_types, history
-from services.clients import ClientRef
-from services.errors import NotFound
-from services.seed import seed
-from services.validation import with_luhn_digit
+from pipeline import history
 
 OPERATOR = "demo"
 CLIENT = "DEMO001"
@@ -40,7 +41,7 @@ def run_demo(keep: bool = False) -> None:
     migrations.upgrade()
     api_key = secrets.token_urlsafe(16)
     port = free_port()
-    log_path = get_settings().data_dir / "demo-worker.log"
+    log_path = get_config().data_dir / "demo-worker.log"
     click.echo(f"Starting the Control Center simulator on port {port} and a worker (log: {log_path})...")
     simulator = start_simulator(port, USER, api_key)
     worker = start_worker(dict(os.environ), log_path=str(log_path))
@@ -82,11 +83,11 @@ def _web_login() -> None:
     """A demo admin login with a new random password each run, and how to use it."""
     password = secrets.token_urlsafe(12)
     with unit_of_work() as session:
-        found = [a for a in accounts.list_all(session) if a.username == WEB_LOGIN]
+        found = [a for a in logins.list_all(session) if a.username == WEB_LOGIN]
         if found:
-            accounts.update(session, found[0], OPERATOR, new_password=password, active=True)
+            logins.update(session, found[0], OPERATOR, new_password=password, active=True)
         else:
-            accounts.add(session, WEB_LOGIN, password, accounts.ADMIN, OPERATOR)
+            logins.add(session, WEB_LOGIN, password, logins.ADMIN, OPERATOR)
     click.echo(
         "\nWeb app: run `commissioner web` (or `.venv/bin/commissioner web`), open http://127.0.0.1:8000/"
         f"\nand log in as {WEB_LOGIN!r} with password {password!r} (an admin; a new password each demo run)."

@@ -6,12 +6,13 @@ import sys
 
 import click
 
+import features
 import migrations
-from cli import bulk as bulk_commands
+from carriers import registry
+from centre import clients, communicator_types, system_settings
+from centre.seed import seed as seed_jasper
 from cli import clients as client_commands
-from cli import sims as sim_commands
 from cli import web as web_commands
-from cli.bench import bench as bench_command
 from cli.context import (
     CommissionerGroup,
     client_ref,
@@ -20,20 +21,19 @@ from cli.context import (
     operator,
     session,
 )
-from cli.reconcile import reconcile_command
-from config import get_settings
+from config import get_config
+from config.logs import configure_logging
+from features.sim_console import service as sim_console
 from models import SignalSource
-from services import clients, communicator_types, settings, signals
-from services.seed import seed as seed_jasper
-from worker import console
-from worker.logs import configure_logging
+from pipeline import signals
 
 
 @click.group(cls=CommissionerGroup)
 @click.option("--operator", default=None, help=f"Who is acting, for the logs (default {default_operator()}).")
 def cli(operator: str | None) -> None:
     """Commissioner: switch alarm-panel SIMs on and off as clients are commissioned."""
-    configure_logging(get_settings().log_level)
+    configure_logging(get_config().log_level)
+    import worker.celery  # noqa: F401 - hands the Celery app to the pipeline's outbox
 
 
 @cli.group()
@@ -72,7 +72,12 @@ def communicator_type() -> None:
 @click.argument("name")
 @click.option("--server-address", required=True, help="API base, e.g. https://restapi1.jasper.com/rws/api/v1")
 @click.option("--user-name", required=True)
-@click.option("--kind", default="jasper", show_default=True)
+@click.option(
+    "--kind",
+    default=communicator_types.DEFAULT_KIND,
+    show_default=True,
+    help=f"The carrier platform: {', '.join(registry.kinds())}.",
+)
 @click.option(
     "--calls-per-second", type=float, default=1.0, show_default=True, help="The carrier account's limit."
 )
@@ -125,8 +130,8 @@ def settings_group() -> None:
 def settings_show() -> None:
     """Show every system-wide setting."""
     with session() as s:
-        for name, value in settings.all_settings(s).items():
-            click.echo(f"{name} = {value!r}  # {settings.SPECS[name].label}")
+        for name, value in system_settings.all_settings(s).items():
+            click.echo(f"{name} = {value!r}  # {system_settings.SPECS[name].label}")
 
 
 @settings_group.command("set")
@@ -135,7 +140,7 @@ def settings_show() -> None:
 def settings_set(name: str, value: str) -> None:
     """Change a system-wide setting."""
     with session() as s:
-        stored = settings.set_value(s, name, value, operator())
+        stored = system_settings.set_value(s, name, value, operator())
     click.echo(f"{name} = {stored!r}")
 
 
@@ -163,7 +168,7 @@ def execution() -> None:
 def execution_retry(execution_id: int, yes: bool) -> None:
     """Retry a failed task execution (as a new execution for the same target), checked as its first
     request was: retiring a SIM needs --yes, and a status change the carrier's rules read live."""
-    retried = console.retry(execution_id, operator(), admin=True, confirmed=yes)
+    retried = sim_console.retry(execution_id, operator(), admin=True, confirmed=yes)
     click.echo(f"execution {execution_id} retried as execution {retried.execution_id}")
 
 
@@ -207,11 +212,10 @@ def demo(keep: bool) -> None:
     run_demo(keep=keep)
 
 
-cli.add_command(bulk_commands.bulk_group)
 cli.add_command(client_commands.client)
-cli.add_command(sim_commands.sim)
-cli.add_command(reconcile_command)
-cli.add_command(bench_command)
+for feature in features.modules("cli"):  # each feature's commands, found by folder
+    for command in feature.commands:
+        cli.add_command(command)
 for web_command in (web_commands.web, web_commands.user, web_commands.api_token):
     cli.add_command(web_command)
 

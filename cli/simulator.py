@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from services.errors import InvalidInput
+from centre.errors import InvalidInput
 from simulator import Faults, SimulatorConfig, serve
 from simulator.state import load_sims
 

@@ -6,9 +6,9 @@ import sys
 
 import click
 
+from centre import api_tokens, logins
 from cli.context import operator, session
-from config import get_settings
-from services import accounts, api_tokens
+from config import get_config
 
 
 @click.command()
@@ -27,7 +27,7 @@ def web(host: str, port: int) -> None:
         host=host,
         port=port,
         log_config=None,  # keep Commissioner's one-line log format (configured by the root command)
-        log_level=get_settings().log_level.lower(),
+        log_level=get_config().log_level.lower(),
         proxy_headers=True,
     )
 
@@ -45,12 +45,12 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(accounts.ROLES), default=accounts.OPERATOR, show_default=True)
+@click.option("--role", type=click.Choice(logins.ROLES), default=logins.OPERATOR, show_default=True)
 def user_add(name: str, role: str) -> None:
     """Add a login account; the password is read from standard input (never from the command line)."""
     password = _read_password()
     with session() as s:
-        account = accounts.add(s, name, password, role, operator())
+        account = logins.add(s, name, password, role, operator())
         click.echo(f"login account {account.username} ({account.role}) added")
 
 
@@ -61,7 +61,7 @@ def api_token() -> None:
 
 @api_token.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(accounts.ROLES), default=accounts.OPERATOR, show_default=True)
+@click.option("--role", type=click.Choice(logins.ROLES), default=logins.OPERATOR, show_default=True)
 def api_token_add(name: str, role: str) -> None:
     """Add an API token and print it: it is shown this once and never stored in clear."""
     with session() as s:

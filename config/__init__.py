@@ -1,5 +1,9 @@
-"""Configuration: one settings object, read from COMMISSIONER_* environment variables and .env."""
+"""A process's configuration, read from COMMISSIONER_* environment variables and .env (``environment.py``),
+its logging (``logs.py``) and its secrets at rest (``secrets.py``).
 
-from config.settings import Settings, get_settings
+Not the centre's system settings, which admins change at run time: those are in centre/system_settings.py.
+"""
 
-__all__ = ["Settings", "get_settings"]
+from config.environment import Config, get_config
+
+__all__ = ["Config", "get_config"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from config import get_settings
+from config import get_config
 
 HERE = Path(__file__).resolve().parent
 
@@ -16,7 +16,7 @@ def alembic_config(database_url: str | None = None) -> Config:
     """An Alembic config for ``database_url`` (default: the configured database)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
-    cfg.set_main_option("sqlalchemy.url", database_url or get_settings().effective_database_url)
+    cfg.set_main_option("sqlalchemy.url", database_url or get_config().effective_database_url)
     return cfg
 
 

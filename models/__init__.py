@@ -11,8 +11,8 @@ from models.communicator_type import CommunicatorType
 from models.config_generation import ConfigGeneration
 from models.dealer import Dealer
 from models.event_type import EventType
-from models.operator_account import OperatorAccount
 from models.operator_log import OperatorLog
+from models.operator_login import OperatorLogin
 from models.reconcile_cursor import ReconcileCursor
 from models.response_override import ResponseOverride
 from models.response_plan import ResponsePlan
@@ -42,8 +42,8 @@ __all__ = [
     "Dealer",
     "EventType",
     "ExecutionStatus",
-    "OperatorAccount",
     "OperatorLog",
+    "OperatorLogin",
     "Outcome",
     "ReconcileCursor",
     "ResponseOverride",

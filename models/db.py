@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from config import get_settings
+from config import get_config
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def make_engine(url: str) -> Engine:
 
 def get_engine(url: str | None = None) -> Engine:
     """This process's engine for ``url`` (default: the configured database)."""
-    url = url or get_settings().effective_database_url
+    url = url or get_config().effective_database_url
     if url not in _engines:
         _engines[url] = make_engine(url)
     return _engines[url]

@@ -9,7 +9,7 @@ from models.base import Base, UTCDateTime, utcnow
 
 
 class SystemSetting(Base):
-    """A system-wide setting changed by admins at run time (see services/settings.py for the names)."""
+    """A system-wide setting changed by admins at run time (see centre/system_settings.py for the names)."""
 
     __tablename__ = "system_setting"
 

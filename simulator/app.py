@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carriers.control_center_rest import codes
 from simulator.state import (
     AuthenticationRequired,
     CallFacts,
@@ -28,7 +29,6 @@ from simulator.state import (
     decode_json,
     presented_user,
 )
-from worker.carriers import jasper_codes as codes
 
 API_PREFIX = "/rws/api/v1"
 _API_ROOT = "/rws/api/"

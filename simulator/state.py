@@ -4,7 +4,7 @@ Pure Python on purpose. The HTTP layer (`app.py`) only turns requests into calls
 and `CarrierError` into Control Center's error envelope, so every rule here is testable without a
 server. The facts (field names, formats, error codes) follow
 `shared/reference/control-center-api.md`; the error answers come from the shared catalogue in
-`worker/carriers/jasper_codes.py`.
+`carriers/control_center_rest/codes.py`.
 
 Concurrency: a `Simulator` is used from one asyncio event loop and no method awaits, so each call
 runs to completion without interleaving; there is no lock.
@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from worker.carriers import jasper_codes as codes
+from carriers.control_center_rest import codes
 
 STATUSES = (
     "TEST_READY",

@@ -19,11 +19,21 @@ from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
 import migrations
-from config import get_settings
+from config import get_config, secrets
 from models import db as models_db
 from models.db import unit_of_work
-from services import secrets
-from worker import enqueue
+from pipeline import outbox
+
+# Fixtures of the web app (accounts, browsers, snapshots), the integration stack (real worker, simulator
+# and broker), the browser tests, and captured bulk runs: shared by the tests of every package and
+# feature, so they are plugins rather than conftest files of one folder.
+pytest_plugins = [
+    "tests.web.fixtures",
+    "tests.integration.fixtures",
+    "tests.integration.web.fixtures",
+    "tests.features.bulk.runs",
+    "tests.features.sim_console.carrier",
+]
 
 PG_ADMIN_DSN = os.environ.get("COMMISSIONER_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("COMMISSIONER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -86,7 +96,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, s
 
 
 def _reset_caches() -> None:
-    get_settings.cache_clear()
+    get_config.cache_clear()
     secrets.reset_cache()
     for engine in models_db._engines.values():
         engine.dispose()
@@ -140,20 +150,20 @@ def sqlite_database(
 
 
 @pytest.fixture
-def published(monkeypatch: pytest.MonkeyPatch) -> list[enqueue.Message]:
+def published(monkeypatch: pytest.MonkeyPatch) -> list[outbox.Message]:
     """Messages the code under test publishes, captured instead of sent to a broker."""
-    sent: list[enqueue.Message] = []
+    sent: list[outbox.Message] = []
 
-    def capture(messages: list[enqueue.Message]) -> int:
+    def capture(messages: list[outbox.Message]) -> int:
         sent.extend(messages)
         return len(messages)
 
-    monkeypatch.setattr(enqueue, "publish", capture)
+    monkeypatch.setattr(outbox, "publish", capture)
     return sent
 
 
 @pytest.fixture
-def session(database: str, published: list[enqueue.Message]) -> Iterator[Session]:
+def session(database: str, published: list[outbox.Message]) -> Iterator[Session]:
     """A unit of work on a fresh database (both backends), committed at the end of the test."""
     with unit_of_work() as s:
         yield s

@@ -7,6 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from centre import clients, communicator_types
+from centre.seed import seed
+from centre.validation import with_luhn_digit
 from models import (
     ActionPlan,
     AddonDevice,
@@ -22,9 +25,6 @@ from models import (
     TaskExecution,
     User,
 )
-from services import clients, communicator_types
-from services.seed import seed
-from services.validation import with_luhn_digit
 
 OPERATOR = "test:operator"
 SERVER = "https://cc.example.test/rws/api/v1"

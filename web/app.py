@@ -29,7 +29,7 @@ _SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
 ]
 
-# No request body is larger: the largest the app takes is a bulk upload of 10 MB (web/pages/bulk.py,
+# No request body is larger: the largest the app takes is a bulk upload of 10 MB (features/bulk/pages.py,
 # which explains its own limit to the user when the size is declared).
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
@@ -100,6 +100,8 @@ class BodyLimit:
 
 def create_app() -> FastAPI:
     """The Commissioner web app (``commissioner web`` serves it with uvicorn)."""
+    import worker.celery  # noqa: F401 - hands the Celery app to the pipeline's outbox (presses publish)
+
     app = FastAPI(
         title="Commissioner",
         version="1",

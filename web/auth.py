@@ -17,9 +17,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from models import OperatorAccount
+from centre import api_tokens, logins
+from models import OperatorLogin
 from models.db import unit_of_work
-from services import accounts, api_tokens
 
 _ACCOUNT = "account_id"
 _STAMP = "stamp"
@@ -38,7 +38,7 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == accounts.ADMIN
+        return self.role == logins.ADMIN
 
 
 class LoginRequired(Exception):
@@ -56,12 +56,12 @@ class CsrfRejected(Exception):
 # -- sessions --------------------------------------------------------------------------------------
 
 
-def _stamp(account: OperatorAccount) -> str:
+def _stamp(account: OperatorLogin) -> str:
     # Ties the session to the password: changing it ends every session of the account.
     return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
 
 
-def log_in(request: Request, account: OperatorAccount) -> None:
+def log_in(request: Request, account: OperatorLogin) -> None:
     """Start a new session for ``account`` (a fresh CSRF token too)."""
     request.session.clear()
     request.session.update({_ACCOUNT: account.id, _STAMP: _stamp(account), _CSRF: secrets.token_urlsafe(32)})
@@ -111,7 +111,7 @@ def page_user(request: Request) -> Principal:
     if not isinstance(account_id, int):
         raise LoginRequired
     with unit_of_work() as session:
-        account = session.get(OperatorAccount, account_id)
+        account = session.get(OperatorLogin, account_id)
         if account is None or not account.active or request.session.get(_STAMP) != _stamp(account):
             request.session.pop(_ACCOUNT, None)
             raise LoginRequired

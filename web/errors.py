@@ -17,7 +17,7 @@ from markupsafe import escape
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.errors import Conflict, NotFound, NotPermitted, UserError
+from centre.errors import Conflict, NotFound, NotPermitted, UserError
 from web.auth import CsrfRejected, Forbidden, LoginRequired
 from web.templating import render
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from services.errors import InvalidInput, UserError
+from centre.errors import InvalidInput, UserError
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")  # ASCII digits only: int() also reads "٣" and refuses "²"
 

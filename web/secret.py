@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from config import get_settings
+from config import get_config
 
 _KEY_FILE = "web-secret.key"
 _DERIVATION_LABEL = b"commissioner web session cookies v1"
@@ -21,14 +21,14 @@ _DERIVATION_LABEL = b"commissioner web session cookies v1"
 
 def session_secret() -> str:
     """The secret for the session middleware."""
-    settings = get_settings()
-    if settings.web_secret is not None and settings.web_secret.get_secret_value().strip():
-        return settings.web_secret.get_secret_value().strip()
-    if settings.encryption_keys is not None and settings.encryption_keys.get_secret_value().strip():
+    config = get_config()
+    if config.web_secret is not None and config.web_secret.get_secret_value().strip():
+        return config.web_secret.get_secret_value().strip()
+    if config.encryption_keys is not None and config.encryption_keys.get_secret_value().strip():
         # A one-way derivation: the cookie key does not reveal the key that encrypts API keys.
-        newest = settings.encryption_keys.get_secret_value().split(",")[0].strip().encode()
+        newest = config.encryption_keys.get_secret_value().split(",")[0].strip().encode()
         return hmac.new(newest, _DERIVATION_LABEL, hashlib.sha256).hexdigest()
-    return _key_file(settings.data_dir)
+    return _key_file(config.data_dir)
 
 
 def _key_file(data_dir: Path) -> str:

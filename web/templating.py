@@ -10,10 +10,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+import features
 from web.auth import CSRF_FIELD, CSRF_HEADER, Principal, csrf_token
 
 HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=HERE / "templates")
+# The app's own templates, then each feature's (features/<name>/templates/).
+_FEATURE_TEMPLATES = [Path(features.__file__).parent / name / "templates" for name in features.names()]
+templates = Jinja2Templates(directory=[HERE / "templates", *(d for d in _FEATURE_TEMPLATES if d.is_dir())])
 _FLASHES = "flashes"
 
 

@@ -1,6 +1,6 @@
 """The Celery app (``celery -A worker worker``; ``celery -A worker beat`` runs the relay's schedule).
 
-Settings follow shared/reference/reliability-notes.md section 1.10: late acknowledgement, requeue when
+Config follow shared/reference/reliability-notes.md section 1.10: late acknowledgement, requeue when
 a pool child dies, one message prefetched per process, socket timeouts so a publish never hangs, and
 reconnecting for ever. None of that is relied on for correctness: the execution rows are the queue.
 
@@ -18,10 +18,12 @@ from celery import Celery, signals
 from kombu import Exchange, Queue
 from kombu.transport import sqlalchemy as sqla_transport
 
-from config import get_settings
+import features
+from config import get_config
+from config.logs import configure_logging
+from pipeline import outbox
 from worker import metrics
 from worker.health import HeartbeatFile
-from worker.logs import configure_logging
 
 EXCHANGE = Exchange("commissioner", type="direct")
 QUEUES = ("commissioner", "jasper")
@@ -44,19 +46,25 @@ def _transport_options(broker_url: str, visibility_timeout: int) -> dict[str, An
     return {"connect_args": {"timeout": 30}}
 
 
+def task_modules() -> list[str]:
+    """The modules that define Celery tasks: the relay's, and each feature's ``celery_tasks.py``, found
+    by folder so that a feature's new task is registered without a list to keep."""
+    return ["worker.relay", *features.module_names("celery_tasks")]
+
+
 def make_app() -> Celery:
-    settings = get_settings()
-    broker = settings.effective_broker_url
+    """A configured Celery app, handed to the pipeline's outbox for publishing."""
+    config = get_config()
+    broker = config.effective_broker_url
     if broker.startswith("sqla+"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
         # The transport polls its table once a second by default. Its transport options go to
         # create_engine, so a polling_interval there breaks it: set the class default instead.
         sqla_transport.Transport.polling_interval = 0.1
-    tasks = ["worker.tasks.jasper", "worker.tasks.reconcile", "worker.tasks.relay", "worker.tasks.bulk"]
-    app = Celery("commissioner", include=tasks)
+    app = Celery("commissioner", include=task_modules())
     app.conf.update(
         broker_url=broker,
-        broker_transport_options=_transport_options(broker, settings.visibility_timeout_s),
+        broker_transport_options=_transport_options(broker, config.visibility_timeout_s),
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         task_serializer="json",
@@ -66,13 +74,13 @@ def make_app() -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        worker_pool=settings.worker_pool,
-        worker_concurrency=settings.worker_concurrency,
+        worker_pool=config.worker_pool,
+        worker_concurrency=config.worker_concurrency,
         worker_cancel_long_running_tasks_on_connection_loss=True,
         # A task must end before its lease does, and long before the visibility timeout (enforced by
-        # the prefork pool; see Settings.worker_pool for threads).
-        task_time_limit=int(settings.lease_s * 0.9),
-        task_soft_time_limit=int(settings.lease_s * 0.8),
+        # the prefork pool; see Config.worker_pool for threads).
+        task_time_limit=int(config.lease_s * 0.9),
+        task_soft_time_limit=int(config.lease_s * 0.8),
         # Each queue its own routing key: bound to one key, a direct exchange would copy every
         # message into both.
         task_queues=[Queue(name, EXCHANGE, routing_key=name) for name in QUEUES],
@@ -81,30 +89,31 @@ def make_app() -> Celery:
         task_default_queue="commissioner",
         worker_hijack_root_logger=False,
         # Task events for Flower: the worker reports each task's progress, the publisher each send.
-        worker_send_task_events=settings.task_events,
-        task_send_sent_event=settings.task_events,
+        worker_send_task_events=config.task_events,
+        task_send_sent_event=config.task_events,
         beat_schedule={
             "relay": {
                 "task": "relay.sweep",
-                "schedule": settings.relay_interval_s,
+                "schedule": config.relay_interval_s,
                 # A sweep that waited longer than two intervals is stale: the next one will come.
-                "options": {"expires": settings.relay_interval_s * 2},
+                "options": {"expires": config.relay_interval_s * 2},
             },
             "reconcile": {
                 "task": "reconcile.sweep",
-                "schedule": settings.reconcile_interval_s,
-                "options": {"expires": settings.reconcile_interval_s},
+                "schedule": config.reconcile_interval_s,
+                "options": {"expires": config.reconcile_interval_s},
             },
         },
     )
     app.steps["consumer"].add(HeartbeatFile)
-    configure_logging(settings.log_level)
+    configure_logging(config.log_level)
+    outbox.install(app)
     return app
 
 
 @signals.worker_init.connect
 def _start_metrics(**_: Any) -> None:
-    metrics.start_worker_exporter(get_settings().metrics_port)
+    metrics.start_worker_exporter(get_config().metrics_port)
 
 
 @signals.worker_ready.connect

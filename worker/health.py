@@ -19,15 +19,15 @@ from typing import Any
 
 from celery import bootsteps
 
-from config import Settings, get_settings
+from config import Config, get_config
 
 HEARTBEAT_INTERVAL_S = 10.0
 DEFAULT_MAX_AGE_S = 60.0
 
 
-def heartbeat_path(settings: Settings) -> Path:
+def heartbeat_path(config: Config) -> Path:
     """Where the worker's heartbeat file is."""
-    return settings.heartbeat_file or settings.data_dir / "worker.heartbeat"
+    return config.heartbeat_file or config.data_dir / "worker.heartbeat"
 
 
 def touch(path: Path) -> None:
@@ -43,7 +43,7 @@ class HeartbeatFile(bootsteps.StartStopStep):  # type: ignore[misc]  # Celery is
 
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)
-        self.path = heartbeat_path(get_settings())
+        self.path = heartbeat_path(get_config())
         self._timer: Any = None
 
     def start(self, parent: Any) -> None:
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     worker = checks.add_parser("worker", help="the worker's heartbeat file is fresh")
     worker.add_argument("--max-age", type=float, default=DEFAULT_MAX_AGE_S, help="seconds")
     args = parser.parse_args(argv)
-    problem = check_worker(heartbeat_path(get_settings()), args.max_age)
+    problem = check_worker(heartbeat_path(get_config()), args.max_age)
     if problem:
         print(f"unhealthy: {problem}", file=sys.stderr)
         return 1

@@ -151,7 +151,7 @@ class ExecutionObserver:
         session.info.pop(_PENDING, None)
 
     def _remember_task(self, task: Task, _context: Any) -> None:
-        # Every path that finishes an execution has its task from services.resolution.task, which loads
+        # Every path that finishes an execution has its task from pipeline.resolution.task, which loads
         # it in this process once per configuration generation: the type is known here without a query.
         self._task_types[task.id] = task.type
 

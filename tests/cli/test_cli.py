@@ -10,11 +10,12 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from cli.main import cli
+from config import secrets
 from models import Client, CommunicatorType, ExecutionStatus, Signal, SignalSource, SystemSetting
 from models.db import unit_of_work
-from services import executions, secrets, system_events
+from pipeline import executions, system_events
+from pipeline.outbox import Message
 from tests import factories as f
-from worker.enqueue import Message
 
 SECRET = "cli-s3cret-api-key"
 TYPO = f.iccid(2)[:-1] + str((int(f.iccid(2)[-1]) + 1) % 10)  # a one-digit typo in a valid ICCID

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from centre import api_tokens, logins
 from cli.main import cli
 from models.db import unit_of_work
-from services import accounts, api_tokens
-from worker.enqueue import Message
+from pipeline.outbox import Message
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def test_user_add_reads_the_password_from_stdin(runner: CliRunner) -> None:
     assert "login account alice (admin) added" in result.output
     assert "a long password" not in result.output
     with unit_of_work() as session:
-        assert accounts.authenticate(session, "alice", "a long password") is not None
+        assert logins.authenticate(session, "alice", "a long password") is not None
 
 
 def test_user_add_refuses_bad_input_in_one_line(runner: CliRunner) -> None:

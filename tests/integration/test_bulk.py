@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from centre import communicator_types, seed
+from centre.validation import with_luhn_digit
 from models.db import unit_of_work
-from services import communicator_types, seed
-from services.validation import with_luhn_digit
-from tests.integration.conftest import OPERATOR, SIM_KEY, SIM_USER, Stack
+from tests.integration.fixtures import OPERATOR, SIM_KEY, SIM_USER, Stack
 
 pytestmark = pytest.mark.integration
 

@@ -14,12 +14,13 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
+from centre import clients
+from centre.clients import ClientRef
+from centre.seed import SYSTEM_EVENTS_CODE
 from models import Client, ExecutionStatus, Signal, TaskExecution
 from models.db import unit_of_work
-from services import clients, system_events
-from services.clients import ClientRef
-from services.seed import SYSTEM_EVENTS_CODE
-from tests.integration.conftest import OPERATOR, Stack, wait_for
+from pipeline import system_events
+from tests.integration.fixtures import OPERATOR, Stack, wait_for
 
 pytestmark = pytest.mark.integration
 

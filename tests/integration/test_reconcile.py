@@ -12,14 +12,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from centre import clients
+from centre.clients import ClientRef
+from centre.seed import SYSTEM_EVENTS_CODE
+from centre.validation import with_luhn_digit
 from cli.main import cli
 from models import CommunicatorType, Signal
 from models.db import unit_of_work
-from services import clients, system_events
-from services.clients import ClientRef
-from services.seed import SYSTEM_EVENTS_CODE
-from services.validation import with_luhn_digit
-from tests.integration.conftest import OPERATOR, SIM_KEY, SIM_USER, Stack, wait_for
+from pipeline import system_events
+from tests.integration.fixtures import OPERATOR, SIM_KEY, SIM_USER, Stack, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -11,12 +11,12 @@ import pytest
 import redis
 from sqlalchemy import select
 
+from centre import clients
+from centre.clients import ClientRef
 from cli.processes import stop
 from models import CommunicatorType, OperatorLog, Signal
 from models.db import unit_of_work
-from services import clients
-from services.clients import ClientRef
-from tests.integration.conftest import OPERATOR, SIM_KEY, SIM_USER, Stack, wait_for
+from tests.integration.fixtures import OPERATOR, SIM_KEY, SIM_USER, Stack, wait_for
 
 pytestmark = pytest.mark.integration
 

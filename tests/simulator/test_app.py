@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.exceptions import StarletteDeprecationWarning
 
+from carriers.control_center_rest import codes
 from simulator import Faults, SimulatorConfig, create_app
 from simulator.state import Simulator
 from tests.simulator.test_state import FakeClock
-from worker.carriers import jasper_codes as codes
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 for its TestClient; the project depends on httpx, which still works.

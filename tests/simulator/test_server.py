@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from carriers.control_center_rest import codes
 from simulator import SimulatorConfig
 from simulator.server import make_server
-from worker.carriers import jasper_codes as codes
 
 ICCID = "8988216716970004975"
 AUTH = ("demo", "secret")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from carriers.control_center_rest import codes
 from simulator.state import (
     AuthenticationRequired,
     CallFacts,
@@ -25,7 +26,6 @@ from simulator.state import (
     format_date,
     load_sims,
 )
-from worker.carriers import jasper_codes as codes
 
 ICCID = "8988216716970004975"
 OTHER = "89882167169700049760"  # 20 digits

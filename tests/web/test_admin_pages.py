@@ -10,11 +10,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from centre import communicator_types, system_settings
 from cli.processes import free_port, start_simulator, stop
+from config import secrets
 from models import CommunicatorType, TaskAssignment
 from models.db import unit_of_work
-from services import communicator_types, secrets, settings
-from tests.web.conftest import Browser, page_routes, snapshot
+from tests.web.fixtures import Browser, page_routes, snapshot
 
 KEY = "s3cret-carrier-key-never-shown"
 SIM_USER, SIM_KEY = "centre", "sim-key-for-web-tests"
@@ -46,7 +47,7 @@ def _add_comm(admin: Browser, name: str = "Carrier A", **fields: str):  # type: 
     admin.page("/admin/communicator-types")
     form = {
         "name": name,
-        "kind": "jasper",
+        "kind": "jasper-rest",
         "server_address": "https://cc.example.test/rws/api/v1",
         "user_name": "centre-api",
         "api_key": KEY,
@@ -257,12 +258,12 @@ def test_api_tokens_are_shown_once(admin: Browser) -> None:
 
 def test_the_default_commission_setting(admin: Browser) -> None:
     admin.page("/admin/settings")
-    name = settings.DEFAULT_COMMISSION_ON_CREATE
+    name = system_settings.DEFAULT_COMMISSION_ON_CREATE
     answer = admin.post(f"/admin/settings/{name}", {"value": "maybe"})
     assert "is not a yes/no value" in _message(answer.text, f"setting-{name}", "value")
     assert admin.post(f"/admin/settings/{name}", {"value": "true"}).status_code == 303
     with unit_of_work() as session:
-        assert settings.get_bool(session, name)
+        assert system_settings.get_bool(session, name)
     assert admin.post("/admin/settings/no_such_setting", {"value": "1"}).status_code == 404
 
 

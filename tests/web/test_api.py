@@ -6,11 +6,12 @@ import json
 
 from fastapi.testclient import TestClient
 
+from centre import communicator_types, system_settings
+from config import secrets
 from models.db import unit_of_work
-from services import communicator_types, secrets, settings
+from pipeline.outbox import Message
 from tests import factories as f
-from tests.web.conftest import CLIENT, bearer, failed_execution, snapshot
-from worker.enqueue import Message
+from tests.web.fixtures import CLIENT, bearer, failed_execution, snapshot
 
 KEY = "api-s3cret-key-never-answered"
 
@@ -74,7 +75,7 @@ def test_search_and_read_a_client(app_client: TestClient, world: dict[str, str])
         {
             "id": detail["devices"][0]["id"],
             "communicator_type": "Jasper",
-            "kind": "jasper",
+            "kind": "jasper-rest",
             "device_ref_no": f.iccid(1),
         }
     ]
@@ -195,8 +196,8 @@ def test_communicator_types_never_answer_the_key(app_client: TestClient, world: 
 def test_settings(app_client: TestClient, world: dict[str, str]) -> None:
     headers = bearer(world["admin_token"])
     names = [s["name"] for s in app_client.get("/api/settings", headers=headers).json()]
-    assert settings.DEFAULT_COMMISSION_ON_CREATE in names
-    url = f"/api/settings/{settings.DEFAULT_COMMISSION_ON_CREATE}"
+    assert system_settings.DEFAULT_COMMISSION_ON_CREATE in names
+    url = f"/api/settings/{system_settings.DEFAULT_COMMISSION_ON_CREATE}"
     assert app_client.put(url, headers=headers, json={"value": "yes"}).json()["value"] == "true"
     assert app_client.put(url, headers=headers, json={"value": "perhaps"}).status_code == 422
     assert app_client.put("/api/settings/nope", headers=headers, json={"value": "1"}).status_code == 404

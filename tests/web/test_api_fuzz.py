@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from services import communicator_types
-from tests.web.conftest import CLIENT, bearer, failed_execution, snapshot
+from centre import communicator_types
+from tests.web.fixtures import CLIENT, bearer, failed_execution, snapshot
 
 CHECKS = [
     not_a_server_error,

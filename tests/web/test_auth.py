@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
+from centre import logins
 from models.db import unit_of_work
-from services import accounts
-from tests.web.conftest import ADMIN, OPERATOR, PASSWORD, Browser, bearer
+from tests.web.fixtures import ADMIN, OPERATOR, PASSWORD, Browser, bearer
 
 
 @pytest.fixture
@@ -72,8 +72,8 @@ def test_a_deactivated_account_is_logged_out_and_cannot_log_in(
 ) -> None:
     operator = browser(OPERATOR)
     with unit_of_work() as session:
-        found = next(a for a in accounts.list_all(session) if a.username == OPERATOR)
-        accounts.update(session, found, "test", active=False)
+        found = next(a for a in logins.list_all(session) if a.username == OPERATOR)
+        logins.update(session, found, "test", active=False)
     assert operator.http.get("/clients", follow_redirects=False).status_code == 303
     visitor = browser(None)
     visitor.page("/login")
@@ -83,8 +83,8 @@ def test_a_deactivated_account_is_logged_out_and_cannot_log_in(
 def test_a_password_change_ends_the_other_sessions(browser: Callable[[str | None], Browser]) -> None:
     operator = browser(OPERATOR)
     with unit_of_work() as session:
-        found = next(a for a in accounts.list_all(session) if a.username == OPERATOR)
-        accounts.update(session, found, "test", new_password="a new password")
+        found = next(a for a in logins.list_all(session) if a.username == OPERATOR)
+        logins.update(session, found, "test", new_password="a new password")
     assert operator.http.get("/clients", follow_redirects=False).status_code == 303
     browser(None).log_in(OPERATOR, "a new password")
 
@@ -92,15 +92,15 @@ def test_a_password_change_ends_the_other_sessions(browser: Callable[[str | None
 def test_passwords_are_stored_as_salted_scrypt_hashes(
     world: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(accounts, "_LOG2_N", 15)  # the production cost (tests use a cheaper one)
-    assert accounts.hash_password(PASSWORD).startswith("scrypt$15$8$1$")
+    monkeypatch.setattr(logins, "_LOG2_N", 15)  # the production cost (tests use a cheaper one)
+    assert logins.hash_password(PASSWORD).startswith("scrypt$15$8$1$")
     with unit_of_work() as session:
-        stored = [a.password_hash for a in accounts.list_all(session)]
+        stored = [a.password_hash for a in logins.list_all(session)]
     assert all(h.startswith("scrypt$") and PASSWORD not in h for h in stored)
     assert len(set(stored)) == len(stored)  # same password, different salts
-    assert accounts.verify_password(stored[0], PASSWORD)
-    assert not accounts.verify_password(stored[0], PASSWORD + "x")
-    assert not accounts.verify_password("not a hash", PASSWORD)
+    assert logins.verify_password(stored[0], PASSWORD)
+    assert not logins.verify_password(stored[0], PASSWORD + "x")
+    assert not logins.verify_password("not a hash", PASSWORD)
 
 
 def test_the_session_cookie_is_signed_and_http_only(browser: Callable[[str | None], Browser]) -> None:
@@ -134,7 +134,7 @@ def test_the_api_does_not_accept_the_session_cookie(admin: Browser) -> None:
 def test_api_tokens_are_stored_hashed_and_note_their_last_use(
     app_client: TestClient, world: dict[str, str]
 ) -> None:
-    from services import api_tokens
+    from centre import api_tokens
 
     app_client.get("/api/clients", headers=bearer(world["operator_token"]))
     with unit_of_work() as session:

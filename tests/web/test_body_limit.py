@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import Browser, bearer, snapshot
+from tests.web.fixtures import Browser, bearer, snapshot
 from web.app import MAX_BODY_BYTES
 
 CHUNK = b"x" * (1024 * 1024)

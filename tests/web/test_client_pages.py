@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from models import ExecutionStatus, TaskExecution
 from models.db import unit_of_work
+from pipeline.outbox import Message
 from tests import factories as f
-from tests.web.conftest import CLIENT, Browser, client_id, client_row, failed_execution, snapshot
-from worker.enqueue import Message
+from tests.web.fixtures import CLIENT, Browser, client_id, client_row, failed_execution, snapshot
 
 TYPO_ICCID = f.iccid(7)[:-1] + str((int(f.iccid(7)[-1]) + 1) % 10)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import Browser, client_id, failed_execution, page_routes, snapshot
+from tests.web.fixtures import Browser, client_id, failed_execution, page_routes, snapshot
 
 
 def _page_posts() -> list[str]:

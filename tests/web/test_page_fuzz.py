@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.web.conftest import Browser, client_id, failed_execution, page_routes, snapshot
+from tests.web.fixtures import Browser, client_id, failed_execution, page_routes, snapshot
 
 FIELDS = [
     "name", "code", "area", "port", "template", "reason", "offline", "memo", "communicator_type",

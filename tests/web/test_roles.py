@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import Browser, bearer, client_id, page_routes, snapshot
+from tests.web.fixtures import Browser, bearer, client_id, page_routes, snapshot
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import CollectorRegistry
 
+from centre import clients
 from models import Client, ExecutionStatus, TaskExecution
 from models.db import unit_of_work
-from services import clients, executions
+from pipeline import executions
 from tests import factories as f
 from worker import metrics
 

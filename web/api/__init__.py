@@ -1,12 +1,15 @@
-"""The JSON API under /api (Bearer API tokens; admin calls need an admin token), and /healthz."""
+"""The JSON API under /api (Bearer API tokens; admin calls need an admin token), and /healthz.
+
+The app's own calls are here; each feature's ``api.py`` adds its own (found by folder)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.api import admin, clients, executions, health, operations, signals, sims
+import features
+from web.api import admin, clients, executions, health, signals
 
 router = APIRouter()
 router.include_router(health.router)
-for module in (signals, clients, sims, executions, operations, admin):
+for module in (signals, clients, *features.modules("api"), executions, admin):
     router.include_router(module.router, prefix="/api")

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from centre import communicator_types, system_settings
 from models.db import unit_of_work
-from services import communicator_types, settings
 from web.api.common import communicator_type_out, errors
 from web.api.schemas import (
     CommunicatorTypeIn,
@@ -97,9 +97,10 @@ def test_communicator_type(comm_id: CommId, user: ApiAdmin) -> ConnectionTestOut
 def list_settings(user: ApiAdmin) -> list[SettingOut]:
     """Every system-wide setting with its value. Admin."""
     with unit_of_work() as session:
-        values = settings.all_settings(session)
+        values = system_settings.all_settings(session)
     return [
-        SettingOut(name=name, label=spec.label, value=values[name]) for name, spec in settings.SPECS.items()
+        SettingOut(name=name, label=spec.label, value=values[name])
+        for name, spec in system_settings.SPECS.items()
     ]
 
 
@@ -107,5 +108,5 @@ def list_settings(user: ApiAdmin) -> list[SettingOut]:
 def set_setting(name: SettingName, body: SettingIn, user: ApiAdmin) -> SettingOut:
     """Change a system-wide setting, e.g. default_commission_date_to_current_time = true. Admin."""
     with unit_of_work() as session:
-        stored = settings.set_value(session, name, body.value, user.name)
-    return SettingOut(name=name, label=settings.SPECS[name].label, value=stored)
+        stored = system_settings.set_value(session, name, body.value, user.name)
+    return SettingOut(name=name, label=system_settings.SPECS[name].label, value=stored)

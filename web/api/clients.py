@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
+from centre import clients
+from centre.clients import ClientRef
 from models import Client
 from models.db import unit_of_work
-from services import clients, history
-from services.clients import ClientRef
+from pipeline import history
 from web.api.common import client_out, entry_out, errors
 from web.api.schemas import (
     Area,

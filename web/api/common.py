@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from models import Client, CommunicatorType
-from services.history import HistoryEntry
+from pipeline.history import HistoryEntry
 from web.api.schemas import ClientOut, CommunicatorTypeOut, ErrorOut, HistoryEntryOut
 
 

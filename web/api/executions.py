@@ -7,14 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from features.sim_console import service as sim_console
 from models import TaskExecution
 from models.db import unit_of_work
 from web.api.common import errors
 from web.api.schemas import ErrorOut, ExecutionOut
 from web.auth import ApiUser
 from web.limits import MAX_BIG_ID
-from worker import console
-from worker.carriers.errors import CarrierError, CarrierUnavailable
 
 router = APIRouter(tags=["executions"])
 
@@ -53,13 +52,11 @@ def retry(
     checked against the SIM's status read live (409 if the carrier would refuse it now).
     """
     try:
-        retried = console.retry(
+        retried = sim_console.retry(
             execution_id, user.name, admin=user.is_admin, confirmed=body is not None and body.confirm
         )
-    except CarrierError as error:
-        status = 503 if isinstance(error, CarrierUnavailable) else 502
-        message = f"Not retried: the carrier's rules could not be checked: {error.message}"
-        raise HTTPException(status, message) from None
+    except sim_console.CarrierProblem as problem:
+        raise HTTPException(problem.status, problem.message) from None
     with unit_of_work() as session:
         new = session.get(TaskExecution, retried.execution_id)
         assert new is not None  # committed by the retry

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from carriers import registry
+from centre import communicator_types
 
 # No NUL and no other C0 control character but tab: the databases refuse NUL, and a history line
 # is one line. Every text field has a length limit, so no request can be unboundedly large.
@@ -142,7 +145,12 @@ class CommunicatorTypeOut(BaseModel):
 
 class CommunicatorTypeIn(_In):
     name: Name
-    kind: Literal["jasper"] = "jasper"
+    kind: str = Field(
+        communicator_types.DEFAULT_KIND,
+        max_length=32,
+        description="The carrier platform",
+        json_schema_extra={"enum": list[JsonValue](registry.kinds())},
+    )
     server_address: Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE)]
     user_name: Annotated[str, Field(min_length=1, max_length=200, pattern=_LINE)]
     api_key: Annotated[

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from centre import clients
+from centre.clients import ClientRef
 from models import SignalSource
 from models.db import unit_of_work
-from services import clients, history, signals
-from services.clients import ClientRef
+from pipeline import history, signals
 from web.api.common import entry_out, errors
 from web.api.schemas import SignalIn, SignalOut
 from web.auth import ApiUser

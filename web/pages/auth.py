@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from centre import logins
 from models.db import unit_of_work
-from services import accounts
 from web.auth import LoginRequired, log_in, log_out, page_user
 from web.forms import NO_FORM, Form, FormState, read_form
 from web.templating import render
@@ -42,7 +42,7 @@ def login_page(request: Request, next: str = "/clients") -> Response:
 def login(request: Request, form: Annotated[Form, Depends(read_form)]) -> Response:
     target = _safe_next(form.text("next"))
     with unit_of_work() as session:
-        account = accounts.authenticate(session, form.text("username"), form.text("password"))
+        account = logins.authenticate(session, form.text("username"), form.text("password"))
     if account is None:
         state = FormState(
             "login", form.refill(), {"": "The user name or password is wrong (or the account is disabled)."}

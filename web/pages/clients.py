@@ -10,17 +10,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
+from centre import clients, communicator_types, overrides
+from centre.errors import UserError
+from features.sim_console import service as sim_console
 from models import Client, Dealer
 from models.db import unit_of_work
-from services import clients, communicator_types, history, overrides
-from services.errors import UserError
+from pipeline import history
 from web.auth import PageAdmin, PageUser, Principal
 from web.errors import user_error_status
 from web.forms import NO_FORM, Form, FormState, failed, read_form
 from web.limits import MAX_BIG_ID, MAX_ID
 from web.templating import flash, render, render_fragment
-from worker import console
-from worker.carriers.errors import CarrierError
 
 router = APIRouter()
 
@@ -246,21 +246,16 @@ def retry(
     """Retry a failed execution, checked as its first request was (role, confirmation, the carrier's
     rules read live); htmx swaps the answer in place of the Retry button."""
     try:
-        retried = console.retry(
+        retried = sim_console.retry(
             execution_id, user.name, admin=user.is_admin, confirmed=form.checked("confirm")
         )
         message, client_id = (
             f"Retrying as execution {retried.execution_id}: the outcome follows in History.",
             retried.client_id,
         )
-    except CarrierError as error:
+    except sim_console.CarrierProblem as problem:
         # The SIM could not be read to check the carrier's rules: not the user's error, not ours.
-        return _retry_refused(
-            request,
-            form,
-            f"Not retried: the carrier's rules could not be checked: {error.message}",
-            200 if _is_htmx(request) else 503,
-        )
+        return _retry_refused(request, form, problem.message, 200 if _is_htmx(request) else problem.status)
     except UserError as error:
         return _retry_refused(request, form, str(error), user_error_status(error))
     if _is_htmx(request):

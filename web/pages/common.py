@@ -8,8 +8,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from centre.errors import UserError
 from models.db import unit_of_work
-from services.errors import UserError
 from web.forms import Form, FormState, failed
 from web.templating import flash
 

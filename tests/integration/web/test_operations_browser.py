@@ -15,15 +15,15 @@ from click.testing import CliRunner
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from centre import clients, communicator_types, seed
+from centre.clients import ClientRef
+from centre.validation import with_luhn_digit
 from cli.main import cli
 from models import Signal
 from models.db import unit_of_work
-from services import clients, communicator_types, seed
-from services.clients import ClientRef
-from services.validation import with_luhn_digit
-from tests.integration.conftest import OPERATOR as SETUP
-from tests.integration.conftest import SIM_KEY, SIM_USER, Stack, wait_for
-from tests.integration.web.conftest import ADMIN, OPERATOR, WebApp, log_in
+from tests.integration.fixtures import OPERATOR as SETUP
+from tests.integration.fixtures import SIM_KEY, SIM_USER, Stack, wait_for
+from tests.integration.web.fixtures import ADMIN, OPERATOR, WebApp, log_in
 
 pytestmark = pytest.mark.integration
 

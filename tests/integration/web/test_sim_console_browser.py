@@ -13,11 +13,11 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from centre import communicator_types
 from models.db import unit_of_work
-from services import communicator_types
-from tests.integration.conftest import OPERATOR as SETUP
-from tests.integration.conftest import SIM_KEY, SIM_USER, Stack
-from tests.integration.web.conftest import ADMIN, OPERATOR, WebApp, log_in
+from tests.integration.fixtures import OPERATOR as SETUP
+from tests.integration.fixtures import SIM_KEY, SIM_USER, Stack
+from tests.integration.web.fixtures import ADMIN, OPERATOR, WebApp, log_in
 
 pytestmark = pytest.mark.integration
 

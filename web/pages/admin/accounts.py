@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from centre import api_tokens, logins
+from centre.errors import UserError
 from models.db import unit_of_work
-from services import accounts, api_tokens
-from services.errors import UserError
 from web.auth import PageAdmin, Principal
 from web.forms import NO_FORM, Form, FormState, failed, read_form
 from web.limits import MAX_ID
@@ -31,8 +31,8 @@ def _accounts_page(request: Request, user: Principal, state: FormState = NO_FORM
     with unit_of_work() as session:
         context = {
             "nav": "admin",
-            "items": accounts.list_all(session),
-            "roles": accounts.ROLES,
+            "items": logins.list_all(session),
+            "roles": logins.ROLES,
             "state": state,
         }
         status = 422 if state.errors else 200
@@ -47,7 +47,7 @@ def accounts_page(request: Request, user: PageAdmin) -> Response:
 @router.post("/accounts")
 def add_account(request: Request, user: PageAdmin, form: FormData) -> Response:
     def act(session: Session) -> str:
-        added = accounts.add(
+        added = logins.add(
             session, form.text("username", "user name"), form.text("password"), form.text("role"), user.name
         )
         return f"Login account {added.username} ({added.role}) added."
@@ -59,8 +59,8 @@ def add_account(request: Request, user: PageAdmin, form: FormData) -> Response:
 @router.post("/accounts/{account_id}")
 def update_account(request: Request, user: PageAdmin, account_id: Id, form: FormData) -> Response:
     def act(session: Session) -> str:
-        account = accounts.get(session, account_id)
-        accounts.update(
+        account = logins.get(session, account_id)
+        logins.update(
             session,
             account,
             user.name,
@@ -84,7 +84,7 @@ def _tokens_page(
         context = {
             "nav": "admin",
             "items": api_tokens.list_all(session),
-            "roles": accounts.ROLES,
+            "roles": logins.ROLES,
             "state": state,
             "new_token": new_token,
         }

@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
+from carriers import registry
+from centre import communicator_types
 from models.db import unit_of_work
-from services import communicator_types
 from web.auth import PageAdmin, Principal
 from web.forms import NO_FORM, Form, FormState, read_form
 from web.limits import MAX_ID
@@ -38,7 +39,7 @@ def _list_page(request: Request, user: Principal, state: FormState = NO_FORM) ->
         context = {
             "nav": "admin",
             "items": communicator_types.list_all(session),
-            "kinds": communicator_types.KINDS,
+            "kinds": registry.kinds(),
             "state": state,
         }
         status = 422 if state.errors else 200

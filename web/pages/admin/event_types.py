@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from centre import clients, event_types, plans
 from models import Client
 from models.db import unit_of_work
-from services import clients, event_types, plans
 from web.auth import PageAdmin, Principal
 from web.forms import NO_FORM, Form, FormState, read_form
 from web.limits import MAX_ID

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from centre import plans, tasks, users
 from models import ResponsePlan
 from models.db import unit_of_work
-from services import plans, tasks, users
 from web.auth import PageAdmin, Principal
 from web.forms import NO_FORM, Form, FormState, read_form
 from web.limits import MAX_ID

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from centre import system_settings
 from models.db import unit_of_work
-from services import settings
 from web.auth import PageAdmin, Principal
 from web.forms import NO_FORM, Form, FormState, read_form
 from web.pages.common import submit
@@ -22,9 +22,10 @@ FormData = Annotated[Form, Depends(read_form)]
 
 def _page(request: Request, user: Principal, state: FormState = NO_FORM) -> HTMLResponse:
     with unit_of_work() as session:
-        values = settings.all_settings(session)
+        values = system_settings.all_settings(session)
         rows = [
-            (spec, values[name], spec.default in ("true", "false")) for name, spec in settings.SPECS.items()
+            (spec, values[name], spec.default in ("true", "false"))
+            for name, spec in system_settings.SPECS.items()
         ]
         context = {"nav": "admin", "rows": rows, "state": state}
         return render(
@@ -42,10 +43,10 @@ def update(
     request: Request, user: PageAdmin, name: Annotated[str, Path(max_length=64)], form: FormData
 ) -> Response:
     with unit_of_work() as session:
-        settings.get(session, name)  # an unknown setting is a 404 page, not a form error
+        system_settings.get(session, name)  # an unknown setting is a 404 page, not a form error
 
     def act(session: Session) -> str:
-        stored = settings.set_value(session, name, form.text("value", "value"), user.name)
+        stored = system_settings.set_value(session, name, form.text("value", "value"), user.name)
         return f"Setting {name} is now {stored!r}."
 
     key = f"setting-{name}"

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from centre import tasks
 from models.db import unit_of_work
-from services import task_types, tasks
+from pipeline import task_types
 from web.auth import PageAdmin, Principal
 from web.forms import NO_FORM, Form, FormState, read_form
 from web.limits import MAX_ID
@@ -30,7 +31,7 @@ LABELS = {
 def _page(request: Request, user: Principal, state: FormState = NO_FORM) -> HTMLResponse:
     with unit_of_work() as session:
         rows = [(task, tasks.system_account_code(session, task)) for task in tasks.list_all(session)]
-        context = {"nav": "admin", "rows": rows, "types": sorted(task_types.TASK_TYPES), "state": state}
+        context = {"nav": "admin", "rows": rows, "types": task_types.names(), "state": state}
         return render(
             request, "admin/tasks.html", context, user=user, status_code=422 if state.errors else 200
         )

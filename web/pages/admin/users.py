@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from centre import users
 from models.db import unit_of_work
-from services import users
 from web.auth import PageAdmin, Principal
 from web.forms import NO_FORM, Form, FormState, read_form
 from web.limits import MAX_ID

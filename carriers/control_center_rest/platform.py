@@ -1,0 +1,46 @@
+"""Control Center's REST API as a carrier platform: what it can do, and how to open an account's API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from carriers.accounts import CarrierAccount
+from carriers.control_center_rest import statuses as cc_statuses
+from carriers.control_center_rest.client import PAGE_SIZE, ControlCenterApi
+from carriers.platform import Capability, SimState
+
+KIND = "jasper-rest"
+
+
+class ControlCenterRest:
+    kind: str = KIND
+    label: str = "Cisco IoT Control Center (REST API)"
+    capabilities: frozenset[Capability] = frozenset(Capability)
+    statuses: tuple[str, ...] = cc_statuses.SETTABLE
+    page_size: int = PAGE_SIZE
+
+    def state_of(self, status: str) -> SimState:
+        return cc_statuses.state_of(status)
+
+    def status_for(self, state: SimState) -> str:
+        return cc_statuses.status_for(state)
+
+    def transition_problem(self, current: str | None, wanted: str) -> str | None:
+        return cc_statuses.transition_problem(current, wanted)
+
+    def connect(
+        self,
+        account: CarrierAccount,
+        *,
+        timeout: float,
+        connect_timeout: float,
+        before_call: Callable[[], None] | None = None,
+    ) -> ControlCenterApi:
+        return ControlCenterApi(
+            account.server_address,
+            account.user_name,
+            account.secret,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            before_call=before_call,
+        )

@@ -1,0 +1,108 @@
+"""One paced connection per carrier account per process.
+
+Everything that calls a carrier (commissioning, the SIM console, drift reconciliation, Test connection)
+takes the account's ``Carrier`` from here: connections are reused between tasks, and every call first
+waits for its slot in the account's calls-per-second budget, shared by every process on every host
+(``carriers/pacing.py``). Works the same for every platform (``carriers/registry.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+
+from carriers import registry
+from carriers.accounts import CarrierAccount
+from carriers.pacing import CallBudgetExhausted, Pacer, account_key, make_pacer, wait_for_slot
+from carriers.platform import Carrier
+from config import get_config
+
+
+@dataclass
+class Pressure:
+    """How hard an account's calls-per-second budget is pressed, as this process last saw it."""
+
+    calls_per_second: float
+    last_wait_s: float = 0.0  # how long the last call waited for its slot
+
+    @property
+    def queued(self) -> bool:
+        """Whether calls queue for the budget: the last one waited for others ahead of it."""
+        return self.last_wait_s > 2 / self.calls_per_second
+
+
+class _Pool:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[object, ...], tuple[Carrier, Pressure]] = {}
+        self._pacer: Pacer | None = None
+
+    def entry(self, account: CarrierAccount) -> tuple[Carrier, Pressure]:
+        # Keyed by everything a connection is made of: a changed address, secret or rate is a new one.
+        fingerprint = hashlib.sha256(account.secret.encode()).hexdigest()
+        key: tuple[object, ...] = (
+            account.communicator_type_id,
+            account.kind,
+            account.server_address,
+            account.user_name,
+        )
+        key += (fingerprint, account.calls_per_second)
+        with self._lock:
+            if key not in self._entries:
+                self._entries[key] = self._connect(account)
+            return self._entries[key]
+
+    def _connect(self, account: CarrierAccount) -> tuple[Carrier, Pressure]:
+        config = get_config()
+        if self._pacer is None:
+            self._pacer = make_pacer(config)
+        pacer, pacing_key = self._pacer, account_key(account.server_address, account.user_name)
+        pressure = Pressure(account.calls_per_second)
+
+        def pace() -> None:
+            limit = config.pacing_max_wait_s
+            try:
+                pressure.last_wait_s = wait_for_slot(pacer, pacing_key, account.calls_per_second, limit)
+            except CallBudgetExhausted:
+                pressure.last_wait_s = limit
+                raise
+
+        carrier = registry.platform(account.kind).connect(
+            account,
+            timeout=config.carrier_timeout_s,
+            connect_timeout=config.carrier_connect_timeout_s,
+            before_call=pace,
+        )
+        return carrier, pressure
+
+    def forget(self) -> None:
+        # After fork: the parent's connections and Redis client are not ours (never close them here).
+        self._entries, self._pacer = {}, None
+
+    def close(self) -> None:
+        with self._lock:
+            found = [carrier for carrier, _ in self._entries.values()]
+            self.forget()
+        for carrier in found:
+            carrier.close()
+
+
+_pool = _Pool()
+os.register_at_fork(after_in_child=_pool.forget)
+
+
+def carrier(account: CarrierAccount) -> Carrier:
+    """The account's paced connection in this process."""
+    return _pool.entry(account)[0]
+
+
+def pressure(account: CarrierAccount) -> Pressure:
+    """The pressure on the account's budget, as this process's calls have met it."""
+    return _pool.entry(account)[1]
+
+
+def close_all() -> None:
+    """Close every connection of this process and start afresh."""
+    _pool.close()

@@ -1,0 +1,22 @@
+"""The carrier platforms, by the communicator type's kind. Adding a platform is one folder under
+``carriers/`` that implements ``carriers.platform`` and one entry here."""
+
+from __future__ import annotations
+
+from carriers import control_center_rest
+from carriers.platform import Platform
+
+PLATFORMS: dict[str, Platform] = {platform.kind: platform for platform in (control_center_rest.PLATFORM,)}
+
+
+def platform(kind: str) -> Platform:
+    """The platform of communicator type kind ``kind``; ValueError naming the known ones if unknown."""
+    try:
+        return PLATFORMS[kind]
+    except KeyError:
+        raise ValueError(f"unknown carrier platform {kind!r}; known: {', '.join(kinds())}") from None
+
+
+def kinds() -> list[str]:
+    """Every registered kind, sorted."""
+    return sorted(PLATFORMS)

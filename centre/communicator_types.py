@@ -1,0 +1,169 @@
+"""Communicator types: carrier accounts (server address, user name, encrypted API key)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carriers import control_center_rest, registry
+from carriers.accounts import CarrierAccount, account_of
+from carriers.errors import CarrierError
+from centre import oplog, validation
+from centre.errors import Conflict, InvalidInput, NotFound
+from config import secrets
+from models import CommunicatorType
+
+DEFAULT_KIND = control_center_rest.KIND
+# Kinds stored before the platforms had names of their own (migration 0008), still taken as input.
+_FORMER_KINDS = {"jasper": control_center_rest.KIND}
+
+
+def add(
+    session: Session,
+    name: str,
+    server_address: str,
+    user_name: str,
+    api_key: str,
+    operator: str,
+    kind: str = DEFAULT_KIND,
+    calls_per_second: float = 1.0,
+) -> CommunicatorType:
+    """Create a communicator type; the API key is encrypted before it is stored and never logged."""
+    kind = _FORMER_KINDS.get(kind, kind)
+    if kind not in registry.PLATFORMS:
+        raise InvalidInput(
+            f"communicator type kind must be one of {', '.join(registry.kinds())}, not {kind!r}"
+        )
+    name = validation.required_text(name, "communicator type name", 100)
+    if session.scalar(select(CommunicatorType.id).where(CommunicatorType.name == name)) is not None:
+        raise Conflict(f"a communicator type named {name!r} already exists")
+    comm = CommunicatorType(
+        name=name,
+        kind=kind,
+        server_address=validation.server_address(server_address),
+        user_name=validation.required_text(user_name, "user name", 200),
+        api_key_encrypted=secrets.encrypt(validation.required_text(api_key, "API key", 500)),
+        calls_per_second=_rate(calls_per_second),
+    )
+    session.add(comm)
+    session.flush()
+    oplog.record(
+        session,
+        operator,
+        "communicator_type.add",
+        f"{name}: {kind} at {comm.server_address} as {comm.user_name}",
+        entity_id=comm.id,
+    )
+    return comm
+
+
+def _rate(calls_per_second: float) -> float:
+    if not 0 < calls_per_second <= 1000:
+        raise InvalidInput(f"calls per second must be above 0 and at most 1000, not {calls_per_second}")
+    return calls_per_second
+
+
+def get_by_name(session: Session, name: str) -> CommunicatorType:
+    comm = session.scalar(select(CommunicatorType).where(CommunicatorType.name == name))
+    if comm is None:
+        raise NotFound(f"no communicator type named {name!r}")
+    return comm
+
+
+def update(
+    session: Session,
+    comm: CommunicatorType,
+    operator: str,
+    *,
+    server_address: str | None = None,
+    user_name: str | None = None,
+    api_key: str | None = None,
+    calls_per_second: float | None = None,
+) -> CommunicatorType:
+    """Change a communicator type; the API key can be replaced but is never read back."""
+    changed = []
+    if calls_per_second is not None:
+        comm.calls_per_second = _rate(calls_per_second)
+        changed.append(f"{comm.calls_per_second} calls per second")
+    if server_address is not None:
+        comm.server_address = validation.server_address(server_address)
+        changed.append(f"server address {comm.server_address}")
+    if user_name is not None:
+        comm.user_name = validation.required_text(user_name, "user name", 200)
+        changed.append(f"user name {comm.user_name}")
+    if api_key is not None:
+        comm.api_key_encrypted = secrets.encrypt(validation.required_text(api_key, "API key", 500))
+        changed.append("API key replaced")
+    session.flush()
+    oplog.record(
+        session,
+        operator,
+        "communicator_type.update",
+        f"{comm.name}: {', '.join(changed)}",
+        entity_id=comm.id,
+    )
+    return comm
+
+
+def list_all(session: Session) -> list[CommunicatorType]:
+    """Every communicator type, by name."""
+    return list(session.scalars(select(CommunicatorType).order_by(CommunicatorType.name)))
+
+
+def get(session: Session, comm_id: int) -> CommunicatorType:
+    comm = session.get(CommunicatorType, comm_id)
+    if comm is None:
+        raise NotFound(f"no communicator type {comm_id}")
+    return comm
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    ok: bool
+    message: str  # what the carrier answered, fit to show staff (never the key)
+
+
+def carrier_account(comm: CommunicatorType) -> CarrierAccount:
+    """The decrypted settings of ``comm``, for a carrier call made outside the transaction."""
+    try:
+        return account_of(comm)
+    except secrets.SecretUnreadable as exc:
+        raise InvalidInput(f"{comm.name}: {exc}; enter the API key again") from None
+
+
+def check_connection(account: CarrierAccount, timeout_s: float = 5.0) -> ConnectionTest:
+    """Ask the carrier whether address and credentials work (its cheapest authenticated call)."""
+    platform = registry.platform(account.kind)
+    carrier = None
+    try:
+        carrier = platform.connect(account, timeout=timeout_s, connect_timeout=min(timeout_s, 3.0))
+        carrier.check_connection()
+    except CarrierError as exc:
+        return ConnectionTest(False, exc.message)
+    finally:
+        if carrier is not None:
+            carrier.close()
+    return ConnectionTest(
+        True, f"{platform.label} at {account.server_address} answered and accepted the credentials."
+    )
+
+
+def rotate_keys(session: Session, operator: str) -> int:
+    """Re-encrypt every stored API key under the newest encryption key; returns how many.
+
+    Put the new key first in COMMISSIONER_ENCRYPTION_KEYS, run this, then drop the old key.
+    """
+    stored = session.scalars(select(CommunicatorType).order_by(CommunicatorType.id)).all()
+    for comm in stored:
+        try:
+            comm.api_key_encrypted = secrets.rotate(comm.api_key_encrypted)
+        except secrets.SecretUnreadable:
+            raise InvalidInput(
+                f"the API key of communicator type {comm.name!r} cannot be decrypted with any configured "
+                "key: add the key it was stored with to COMMISSIONER_ENCRYPTION_KEYS"
+            ) from None
+    session.flush()
+    oplog.record(session, operator, "keys.rotate", f"{len(stored)} API keys re-encrypted")
+    return len(stored)

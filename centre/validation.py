@@ -1,0 +1,98 @@
+"""Checks of values entered by people or other systems, each raising InvalidInput with a clear message."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from centre.errors import InvalidInput
+
+_CLIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
+_ICCID = re.compile(r"^[0-9]{19,20}$")  # ASCII digits only: \d would take any script's digits
+
+
+def luhn_valid(digits: str) -> bool:
+    """True when the last digit is the Luhn check digit of the others (as on every ICCID)."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def iccid(value: str) -> str:
+    """A SIM's ICCID: 19 or 20 digits ending in a valid Luhn check digit."""
+    cleaned = value.strip().replace(" ", "")
+    if not _ICCID.fullmatch(cleaned):
+        raise InvalidInput(f"ICCID {value!r} must be 19 or 20 digits")
+    if not luhn_valid(cleaned):
+        raise InvalidInput(f"ICCID {cleaned} has a wrong check digit (Luhn): check for a typo")
+    return cleaned
+
+
+def client_code(value: str) -> str:
+    """A client code: 1 to 16 letters, digits, '-' or '_'."""
+    cleaned = value.strip()
+    if not _CLIENT_CODE.fullmatch(cleaned):
+        raise InvalidInput(
+            f"client code {value!r} must be 1 to 16 letters, digits, '-' or '_' (starting with a "
+            "letter or digit)"
+        )
+    return cleaned
+
+
+def server_address(value: str) -> str:
+    """A carrier API base address: http:// or https://, a host, and the API path (e.g. /rws/api/v1)."""
+    cleaned = value.strip().rstrip("/")
+    if len(cleaned) > 500:  # the column's size
+        raise InvalidInput("server address must be at most 500 characters")
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        raise InvalidInput(f"server address {value!r} is not a valid address") from None
+    if parts.scheme not in ("http", "https"):
+        raise InvalidInput(
+            f"server address {value!r} must start with http:// or https:// "
+            "(e.g. https://restapi1.jasper.com/rws/api/v1)"
+        )
+    if not parts.hostname:
+        raise InvalidInput(f"server address {value!r} has no host name")
+    try:
+        parts.port  # noqa: B018 - reading it is the check: urlsplit parses the port lazily
+    except ValueError:
+        raise InvalidInput(f"server address {value!r} has a malformed port") from None
+    if parts.username or parts.password:
+        raise InvalidInput("server address must not contain a user name or password")
+    if parts.query or parts.fragment:
+        raise InvalidInput(f"server address {value!r} must not have a query or fragment")
+    if not parts.path or parts.path == "/":
+        raise InvalidInput(f"server address {value!r} must include the API path, e.g. {cleaned}/rws/api/v1")
+    return cleaned
+
+
+def required_text(value: str, what: str, max_length: int) -> str:
+    """A non-empty single-line text of at most ``max_length`` characters."""
+    cleaned = value.strip()
+    if not cleaned:
+        raise InvalidInput(f"{what} must not be empty")
+    if len(cleaned) > max_length:
+        raise InvalidInput(f"{what} must be at most {max_length} characters")
+    if any(ch in cleaned for ch in "\r\n\x00"):
+        raise InvalidInput(f"{what} must be a single line")
+    return cleaned
+
+
+def number_in_range(value: int, what: str, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise InvalidInput(f"{what} must be between {low} and {high}, not {value}")
+    return value
+
+
+def with_luhn_digit(digits: str) -> str:
+    """``digits`` followed by their Luhn check digit (to make test and demo ICCIDs)."""
+    for check in "0123456789":
+        if luhn_valid(digits + check):
+            return digits + check
+    raise AssertionError("unreachable: one of ten digits always completes a Luhn number")

@@ -1,0 +1,177 @@
+"""A client's history: its signals, with the outcome of the task executions they report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from centre.errors import UserError
+from models import ActionPlan, Client, OperatorLog, Signal, Task, TaskExecution
+from pipeline import task_types
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    time: datetime
+    type_no: int
+    zone: int
+    description: str
+    action_plan: str | None
+    source: str
+    memo: str
+    operator: str | None
+    execution_id: int | None
+    outcome: str | None
+
+    def as_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "id": self.id,
+            "time": self.time.isoformat(),
+            "type_no": self.type_no,
+            "zone": self.zone,
+            "description": self.description,
+            "action_plan": self.action_plan,
+            "source": self.source,
+            "memo": self.memo,
+            "operator": self.operator,
+        }
+        if self.execution_id is not None:
+            data["execution_id"] = self.execution_id
+        if self.outcome is not None:
+            data["outcome"] = self.outcome
+        return data
+
+
+def signals(session: Session, client: Client, *, after_id: int = 0, limit: int = 1000) -> list[HistoryEntry]:
+    """The client's signals, oldest first, after signal ``after_id``."""
+    rows = session.execute(
+        select(Signal, ActionPlan.name)
+        .outerjoin(ActionPlan, ActionPlan.id == Signal.action_plan_id)
+        .where(Signal.client_id == client.id, Signal.id > after_id)
+        .order_by(Signal.id)
+        .limit(limit)
+    ).all()
+    return [
+        HistoryEntry(
+            id=s.id,
+            time=s.received_at,
+            type_no=s.type_no,
+            zone=s.zone,
+            description=s.description,
+            action_plan=plan_name,
+            source=s.source.value,
+            memo=s.memo,
+            operator=s.operator,
+            execution_id=s.execution_id,
+            outcome=s.outcome.value if s.outcome else None,
+        )
+        for s, plan_name in rows
+    ]
+
+
+def all_signals(session: Session, client: Client, page: int = 1000) -> list[HistoryEntry]:
+    """The client's whole history, oldest first, read a page at a time."""
+    entries: list[HistoryEntry] = []
+    while batch := signals(session, client, after_id=entries[-1].id if entries else 0, limit=page):
+        entries.extend(batch)
+    return entries
+
+
+def operator_log(session: Session, client: Client, limit: int = 1000) -> list[OperatorLog]:
+    """Who changed what on the client, oldest first."""
+    return list(
+        session.scalars(
+            select(OperatorLog)
+            .where(OperatorLog.client_id == client.id)
+            .order_by(OperatorLog.id)
+            .limit(limit)
+        )
+    )
+
+
+def recent(session: Session, client: Client, *, after_id: int = 0, limit: int = 200) -> list[HistoryEntry]:
+    """The client's newest signals after signal ``after_id``, newest first (for screens)."""
+    newest = session.scalars(
+        select(Signal.id)
+        .where(Signal.client_id == client.id, Signal.id > after_id)
+        .order_by(Signal.id.desc())
+        .limit(limit)
+    ).all()
+    if not newest:
+        return []
+    return list(reversed(signals(session, client, after_id=min(newest) - 1, limit=limit)))
+
+
+@dataclass(frozen=True)
+class ExecutionState:
+    """Where a task execution stands, for the history row that reports its outcome."""
+
+    id: int
+    status: str
+    attempts: int
+    last_error: str | None
+    error_code: str | None
+    later_id: int | None  # a later execution for the same target (a retry or a newer press), if any
+    admin_only: bool  # only an admin may retry it (retiring a SIM, changing its rate plan)
+    needs_confirmation: bool  # a retry must be confirmed (retiring a SIM)
+
+
+def execution_states(session: Session, execution_ids: Iterable[int]) -> dict[int, ExecutionState]:
+    """The state of each execution in ``execution_ids``, by id."""
+    wanted = sorted(set(execution_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(TaskExecution, Task.type)
+        .join(Task, Task.id == TaskExecution.task_id)
+        .where(TaskExecution.id.in_(wanted))
+    ).all()
+    return {row.id: _state(session, row, type_name) for row, type_name in rows}
+
+
+def _rules(type_name: str, options: dict[str, object]) -> tuple[bool, bool]:
+    """Whether a retry is for admins only, and whether it must be confirmed, as the task type says."""
+    task_type = task_types.find(type_name)
+    if task_type is None:
+        return False, False
+    return _refused(lambda: task_type.authorize(options, admin=False, confirmed=True)), _refused(
+        lambda: task_type.authorize(options, admin=True, confirmed=False)
+    )
+
+
+def _refused(check: Callable[[], None]) -> bool:
+    try:
+        check()
+    except UserError:
+        return True
+    return False
+
+
+def _state(session: Session, execution: TaskExecution, type_name: str) -> ExecutionState:
+    same_target = (
+        TaskExecution.target_key == execution.target_key
+        if execution.target_key is not None
+        else (TaskExecution.signal_id == execution.signal_id) & (TaskExecution.task_id == execution.task_id)
+    )
+    later = session.scalar(
+        select(TaskExecution.id)
+        .where(same_target, TaskExecution.id > execution.id)
+        .order_by(TaskExecution.id.desc())
+        .limit(1)
+    )
+    admin_only, needs_confirmation = _rules(type_name, execution.options)
+    return ExecutionState(
+        id=execution.id,
+        status=execution.status.value,
+        attempts=execution.attempts,
+        last_error=execution.last_error,
+        error_code=execution.error_code,
+        later_id=later,
+        admin_only=admin_only,
+        needs_confirmation=needs_confirmation,
+    )

@@ -1,1 +1,0 @@
-"""Carrier clients: one module per carrier API, each raising the exceptions of errors.py."""
