@@ -13,8 +13,9 @@ import os
 import threading
 from dataclasses import dataclass
 
-from carriers import registry
+from carriers import addresses, registry
 from carriers.accounts import CarrierAccount
+from carriers.errors import CarrierRejected
 from carriers.pacing import CallBudgetExhausted, Pacer, account_key, make_pacer, wait_for_slot
 from carriers.platform import Carrier
 from config import get_config
@@ -50,15 +51,23 @@ class _Pool:
         )
         key += (fingerprint, account.calls_per_second)
         with self._lock:
-            if key not in self._entries:
-                self._entries[key] = self._connect(account)
-            return self._entries[key]
+            found = self._entries.get(key)
+        if found is None:
+            made = self._connect(account)  # outside the lock: it may resolve the carrier's name
+            with self._lock:
+                found = self._entries.setdefault(key, made)
+            if found is not made:
+                made[0].close()
+        return found
 
-    def _connect(self, account: CarrierAccount) -> tuple[Carrier, Pressure]:
+    def _connect(self, account: CarrierAccount, timeout_s: float | None = None) -> tuple[Carrier, Pressure]:
         config = get_config()
-        if self._pacer is None:
-            self._pacer = make_pacer(config)
-        pacer, pacing_key = self._pacer, account_key(account.server_address, account.user_name)
+        _check_address(account)
+        with self._lock:
+            if self._pacer is None:
+                self._pacer = make_pacer(config)
+            pacer = self._pacer
+        pacing_key = account_key(account.server_address, account.user_name)
         pressure = Pressure(account.calls_per_second)
 
         def pace() -> None:
@@ -69,10 +78,11 @@ class _Pool:
                 pressure.last_wait_s = limit
                 raise
 
+        timeout = timeout_s or config.carrier_timeout_s
         carrier = registry.platform(account.kind).connect(
             account,
-            timeout=config.carrier_timeout_s,
-            connect_timeout=config.carrier_connect_timeout_s,
+            timeout=timeout,
+            connect_timeout=min(timeout, config.carrier_connect_timeout_s),
             before_call=pace,
         )
         return carrier, pressure
@@ -101,6 +111,25 @@ def carrier(account: CarrierAccount) -> Carrier:
 def pressure(account: CarrierAccount) -> Pressure:
     """The pressure on the account's budget, as this process's calls have met it."""
     return _pool.entry(account)[1]
+
+
+def check_connection(account: CarrierAccount, timeout_s: float) -> None:
+    """Make the platform's cheapest authenticated call on a fresh connection, paced like every other
+    call on the account (a Test connection pressed many times spends no more than the budget)."""
+    carrier, _pressure = _pool._connect(account, timeout_s)
+    try:
+        carrier.check_connection()
+    finally:
+        carrier.close()
+
+
+def _check_address(account: CarrierAccount) -> None:
+    # Checked again here, resolved: the address was checked when saved, but names resolve anew.
+    try:
+        addresses.check(account.server_address)
+        addresses.check_resolved(account.server_address)
+    except addresses.AddressRefused as exc:
+        raise CarrierRejected(str(exc)) from None
 
 
 def close_all() -> None:

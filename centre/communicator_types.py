@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carriers import control_center_rest, registry
+from carriers import control_center_rest, pool, registry
 from carriers.accounts import CarrierAccount, account_of
-from carriers.errors import CarrierError
+from carriers.errors import CarrierAuthFailed, CarrierError, CarrierRateLimited, CarrierUnavailable
 from centre import oplog, validation
 from centre.errors import Conflict, InvalidInput, NotFound
 from config import secrets
@@ -59,9 +59,16 @@ def add(
     return comm
 
 
+MIN_CALLS_PER_SECOND = 0.01  # one call every 100 s: slower is not a carrier's limit but a typo
+MAX_CALLS_PER_SECOND = 1000.0
+
+
 def _rate(calls_per_second: float) -> float:
-    if not 0 < calls_per_second <= 1000:
-        raise InvalidInput(f"calls per second must be above 0 and at most 1000, not {calls_per_second}")
+    if not MIN_CALLS_PER_SECOND <= calls_per_second <= MAX_CALLS_PER_SECOND:  # also refuses NaN
+        raise InvalidInput(
+            f"calls per second must be from {MIN_CALLS_PER_SECOND:g} to {MAX_CALLS_PER_SECOND:g}, "
+            f"not {calls_per_second:g}"
+        )
     return calls_per_second
 
 
@@ -82,16 +89,30 @@ def update(
     api_key: str | None = None,
     calls_per_second: float | None = None,
 ) -> CommunicatorType:
-    """Change a communicator type; the API key can be replaced but is never read back."""
+    """Change a communicator type; the API key can be replaced but is never read back.
+
+    A stored key is bound to its address and user name: changing either needs the key again, so that
+    nobody who may edit the address can have the stored key sent to a host of theirs.
+    """
     changed = []
+    address = validation.server_address(server_address) if server_address is not None else None
+    user = validation.required_text(user_name, "user name", 200) if user_name is not None else None
+    moved = (address is not None and address != comm.server_address) or (
+        user is not None and user != comm.user_name
+    )
+    if moved and api_key is None:
+        raise InvalidInput(
+            "the server address or user name changes: enter the API key again (a stored key is only "
+            "ever sent to the address and user it was entered for)"
+        )
     if calls_per_second is not None:
         comm.calls_per_second = _rate(calls_per_second)
         changed.append(f"{comm.calls_per_second} calls per second")
-    if server_address is not None:
-        comm.server_address = validation.server_address(server_address)
+    if address is not None and address != comm.server_address:
+        comm.server_address = address
         changed.append(f"server address {comm.server_address}")
-    if user_name is not None:
-        comm.user_name = validation.required_text(user_name, "user name", 200)
+    if user is not None and user != comm.user_name:
+        comm.user_name = user
         changed.append(f"user name {comm.user_name}")
     if api_key is not None:
         comm.api_key_encrypted = secrets.encrypt(validation.required_text(api_key, "API key", 500))
@@ -101,7 +122,7 @@ def update(
         session,
         operator,
         "communicator_type.update",
-        f"{comm.name}: {', '.join(changed)}",
+        f"{comm.name}: {', '.join(changed) or 'nothing changed'}",
         entity_id=comm.id,
     )
     return comm
@@ -134,20 +155,32 @@ def carrier_account(comm: CommunicatorType) -> CarrierAccount:
 
 
 def check_connection(account: CarrierAccount, timeout_s: float = 5.0) -> ConnectionTest:
-    """Ask the carrier whether address and credentials work (its cheapest authenticated call)."""
-    platform = registry.platform(account.kind)
-    carrier = None
+    """Ask the carrier whether address and credentials work (its cheapest authenticated call, paced
+    like every call on the account). The answer is a short reason of ours, never the carrier's text:
+    a Test connection must not report what answers behind an address."""
+    where = f"{registry.platform(account.kind).label} at {account.server_address}"
     try:
-        carrier = platform.connect(account, timeout=timeout_s, connect_timeout=min(timeout_s, 3.0))
-        carrier.check_connection()
+        pool.check_connection(account, timeout_s)
     except CarrierError as exc:
-        return ConnectionTest(False, exc.message)
-    finally:
-        if carrier is not None:
-            carrier.close()
-    return ConnectionTest(
-        True, f"{platform.label} at {account.server_address} answered and accepted the credentials."
-    )
+        return ConnectionTest(False, f"{where}: {_reason(exc)}.")
+    return ConnectionTest(True, f"{where} answered and accepted the credentials.")
+
+
+def _reason(exc: CarrierError) -> str:
+    code = f" (error {exc.error_code})" if exc.error_code else ""
+    if isinstance(exc, CarrierAuthFailed):
+        return f"the credentials were refused{code}"
+    if isinstance(exc, CarrierRateLimited):
+        return "the account's calls-per-second budget is in use; try again in a moment"
+    if isinstance(exc, CarrierUnavailable):
+        if exc.http_status is None:
+            return "the carrier could not be reached, or did not answer in time"
+        return f"the carrier is having trouble (HTTP {exc.http_status}); try again later"
+    if exc.http_status is None:
+        return exc.message if exc.message.startswith("server address") else "the request was refused"
+    if exc.error_code:
+        return f"the carrier refused the call{code}"
+    return "the address does not answer as the carrier's API: check it"
 
 
 def rotate_keys(session: Session, operator: str) -> int:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import httpx
+
+from carriers import addresses
 from centre.errors import InvalidInput
 
 _CLIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
@@ -44,7 +47,8 @@ def client_code(value: str) -> str:
 
 
 def server_address(value: str) -> str:
-    """A carrier API base address: http:// or https://, a host, and the API path (e.g. /rws/api/v1)."""
+    """A carrier API base address: https:// (http:// only where insecure carriers are allowed), a
+    public host, and the API path (e.g. /rws/api/v1). See carriers/addresses.py for why."""
     cleaned = value.strip().rstrip("/")
     if len(cleaned) > 500:  # the column's size
         raise InvalidInput("server address must be at most 500 characters")
@@ -69,7 +73,23 @@ def server_address(value: str) -> str:
         raise InvalidInput(f"server address {value!r} must not have a query or fragment")
     if not parts.path or parts.path == "/":
         raise InvalidInput(f"server address {value!r} must include the API path, e.g. {cleaned}/rws/api/v1")
+    _host_name(value, cleaned)
+    try:
+        addresses.check(cleaned)
+    except addresses.AddressRefused as exc:
+        raise InvalidInput(str(exc)) from None
     return cleaned
+
+
+def _host_name(value: str, cleaned: str) -> None:
+    """The host must be one a connection can be made to: IDNA-valid, labels of 1 to 63 characters."""
+    try:
+        host = httpx.URL(cleaned).host
+    except httpx.InvalidURL:
+        raise InvalidInput(f"server address {value!r} has a host name that is not valid") from None
+    labels = host.strip("[]").rstrip(".").split(".") if ":" not in host else []
+    if len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
+        raise InvalidInput(f"server address {value!r} has a host name that is not valid")
 
 
 def required_text(value: str, what: str, max_length: int) -> str:

@@ -32,9 +32,14 @@ class Config(BaseSettings):
     # every web process of a deployment agrees), else a key file created under data_dir.
     web_secret: SecretStr | None = None
 
-    # Carrier calls.
-    carrier_timeout_s: float = Field(default=10.0, gt=0)
-    carrier_connect_timeout_s: float = Field(default=5.0, gt=0)
+    # Carrier calls: per phase (connect, each read) and in all, and the largest answer taken.
+    carrier_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    carrier_connect_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    carrier_deadline_s: float = Field(default=20.0, gt=0, le=600)
+    carrier_max_answer_bytes: int = Field(default=8 * 1024 * 1024, ge=4096, le=256 * 1024 * 1024)
+    # Carriers must be https:// on public addresses (carriers/addresses.py); true allows a simulator on
+    # this machine (the demo, tests, benchmarks and training set it).
+    allow_insecure_carriers: bool = False
     # Read-back after an accepted status change: how many reads, how far apart.
     confirm_attempts: int = Field(default=5, ge=0)
     confirm_interval_s: float = Field(default=1.0, ge=0)

@@ -13,6 +13,7 @@ from models.dealer import Dealer
 from models.event_type import EventType
 from models.operator_log import OperatorLog
 from models.operator_login import OperatorLogin
+from models.pacing_slot import PacingSlot
 from models.reconcile_cursor import ReconcileCursor
 from models.response_override import ResponseOverride
 from models.response_plan import ResponsePlan
@@ -45,6 +46,7 @@ __all__ = [
     "OperatorLog",
     "OperatorLogin",
     "Outcome",
+    "PacingSlot",
     "ReconcileCursor",
     "ResponseOverride",
     "ResponsePlan",

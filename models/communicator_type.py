@@ -11,7 +11,9 @@ class CommunicatorType(Base):
 
     __tablename__ = "communicator_type"
     __table_args__ = (
-        CheckConstraint("calls_per_second > 0 AND calls_per_second <= 1000", name="calls_per_second_range"),
+        CheckConstraint(
+            "calls_per_second >= 0.01 AND calls_per_second <= 1000", name="calls_per_second_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -35,6 +35,9 @@ pytest_plugins = [
     "tests.features.sim_console.carrier",
 ]
 
+# For tests that read the configuration without the ``env`` fixture (their carriers are simulators here).
+os.environ.setdefault("COMMISSIONER_ALLOW_INSECURE_CARRIERS", "true")
+
 PG_ADMIN_DSN = os.environ.get("COMMISSIONER_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("COMMISSIONER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # One template per test session: two sessions on one server must not drop each other's.
@@ -84,6 +87,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, s
         "COMMISSIONER_RELAY_INTERVAL_S": "1",
         "COMMISSIONER_RELAY_REPUBLISH_AFTER_S": "3",
         "COMMISSIONER_LOG_LEVEL": "INFO",
+        # The tests' carriers are simulators on this machine (tests of the rule turn it off).
+        "COMMISSIONER_ALLOW_INSECURE_CARRIERS": "true",
     }
     for name in list(os.environ):
         if name.startswith("COMMISSIONER_") and name not in values:
@@ -125,6 +130,12 @@ def database(
         _use(env, monkeypatch, "COMMISSIONER_DATABASE_URL", url)
         yield url
         return
+    yield from _postgres(request, env, monkeypatch)
+
+
+def _postgres(
+    request: pytest.FixtureRequest, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     pg_template_name: str = request.getfixturevalue("pg_template")
     name = f"commissioner_test_{uuid.uuid4().hex[:12]}"
     _pg_admin(f"CREATE DATABASE {name} TEMPLATE {pg_template_name}")
@@ -135,6 +146,14 @@ def database(
     finally:
         _reset_caches()
         _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgres_database(
+    request: pytest.FixtureRequest, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database only, for what only PostgreSQL does."""
+    yield from _postgres(request, env, monkeypatch)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from typing import Any, Literal, Self
 
 import httpx
 
+from carriers import http as carrier_http
 from carriers.control_center_rest.codes import (
     ALREADY_ACTIVATED,
     ERROR_CODES,
@@ -106,13 +107,6 @@ class _ErrorAnswer:
     content_type: str
 
 
-def _hook(before_call: Callable[[], None]) -> Callable[[httpx.Request], None]:
-    def on_request(_request: httpx.Request) -> None:
-        before_call()
-
-    return on_request
-
-
 class ControlCenterApi:
     """A synchronous client for one Control Center account: one HTTP connection pool, Basic auth."""
 
@@ -126,11 +120,14 @@ class ControlCenterApi:
         connect_timeout: float = 5.0,
         transport: httpx.BaseTransport | None = None,
         before_call: Callable[[], None] | None = None,
+        deadline_s: float = 20.0,
+        max_answer_bytes: int = 8 * 1024 * 1024,
     ) -> None:
         """Check the account's settings and open the HTTP client.
 
         `before_call` runs before every request is sent (the caller paces the account's calls with
-        it); an exception from it stops the request.
+        it); an exception from it stops the request. Each answer is read whole within `deadline_s`
+        (after `before_call`) and `max_answer_bytes` (carriers/http.py).
 
         `server_address` is the full API base, e.g. https://restapi1.jasper.com/rws/api/v1. A bad
         address raises `CarrierRejected` and an empty user name or key `CarrierAuthFailed`, as the
@@ -148,8 +145,9 @@ class ControlCenterApi:
             # A redirect means a wrong server address; following it could leak credentials.
             follow_redirects=False,
             transport=transport,
-            event_hooks={"request": [_hook(before_call)]} if before_call else None,
         )
+        self._before_call = before_call
+        self._deadline_s, self._max_answer_bytes = deadline_s, max_answer_bytes
 
     def __enter__(self) -> Self:
         return self
@@ -291,18 +289,34 @@ class ControlCenterApi:
     def _get_json(self, call: _Call) -> dict[str, Any]:
         """Send the call and return its answer, which must be a JSON object."""
         response = self._send(call)
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
-            raise _unexpected_answer(call, response.status_code, "it is not a JSON object")
-        return answer
+        answer = _json_or_none(response)
+        if isinstance(answer, dict):
+            return answer
+        if _json_or_unlabelled(response):
+            # Cut off on the way (a dropped connection, a proxy): the next try is likely whole.
+            raise CarrierUnavailable(
+                f"{call.title} failed: its answer (HTTP {response.status_code}) was cut off or unreadable; "
+                "the call can be retried.",
+                http_status=response.status_code,
+                operation=call.operation,
+                iccid=call.iccid,
+            )
+        raise _unexpected_answer(call, response.status_code, "it is not a JSON object")
 
     def _send(self, call: _Call) -> httpx.Response:
         """Send one request; return a 2xx answer or raise the CarrierError that says why not."""
+        if self._before_call is not None:
+            self._before_call()
         try:
-            response = self._http.request(call.method, call.path, params=call.params, json=call.body)
+            response = carrier_http.request(
+                self._http,
+                call.method,
+                call.path,
+                deadline_s=self._deadline_s,
+                max_bytes=self._max_answer_bytes,
+                params=call.params,
+                json=call.body,
+            )
         except httpx.TransportError as exc:
             logger.info("Control Center %s for ICCID %s: %s", call.operation, call.iccid, type(exc).__name__)
             raise _carrier_error(call, exc, self._host, self._secrets) from exc
@@ -627,6 +641,12 @@ def parse_carrier_datetime(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _json_or_unlabelled(response: httpx.Response) -> bool:
+    """Whether an answer says it is JSON, or says nothing (an empty or cut answer)."""
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    return content_type in ("", "application/json") or content_type.endswith("+json")
 
 
 def _json_or_none(response: httpx.Response) -> Any:

@@ -8,6 +8,7 @@ from carriers.accounts import CarrierAccount
 from carriers.control_center_rest import statuses as cc_statuses
 from carriers.control_center_rest.client import PAGE_SIZE, ControlCenterApi
 from carriers.platform import Capability, SimState
+from config import get_config
 
 KIND = "jasper-rest"
 
@@ -36,6 +37,7 @@ class ControlCenterRest:
         connect_timeout: float,
         before_call: Callable[[], None] | None = None,
     ) -> ControlCenterApi:
+        config = get_config()
         return ControlCenterApi(
             account.server_address,
             account.user_name,
@@ -43,4 +45,6 @@ class ControlCenterRest:
             timeout=timeout,
             connect_timeout=connect_timeout,
             before_call=before_call,
+            deadline_s=config.carrier_deadline_s,
+            max_answer_bytes=config.carrier_max_answer_bytes,
         )

@@ -6,30 +6,41 @@ import itertools
 import multiprocessing
 import time
 from collections import Counter
+from collections.abc import Iterator
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import fakeredis
 import pytest
 import redis
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from carriers.pacing import (
     SPACING_MARGIN,
     CallBudgetExhausted,
+    DatabasePacer,
     FilePacer,
     Pacer,
     RedisPacer,
     account_key,
+    make_pacer,
     wait_for_slot,
 )
+from config import Config
 from tests.conftest import REDIS_URL
 
 
-@pytest.fixture(params=["redis", "file"])
-def pacer(request: pytest.FixtureRequest, tmp_path: Path) -> Pacer:
+@pytest.fixture(params=["redis", "file", "postgresql"])
+def pacer(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pacer]:
     if request.param == "redis":
-        return RedisPacer(fakeredis.FakeRedis())
-    return FilePacer(tmp_path / "pacing")
+        yield RedisPacer(fakeredis.FakeRedis())
+    elif request.param == "postgresql":
+        engine = create_engine(request.getfixturevalue("postgres_database"))
+        yield DatabasePacer(engine)
+        engine.dispose()
+    else:
+        yield FilePacer(tmp_path / "pacing")
 
 
 def test_consecutive_reservations_are_spaced_by_the_interval(pacer: Pacer) -> None:
@@ -45,6 +56,14 @@ def test_a_slot_too_far_away_is_not_taken(pacer: Pacer) -> None:
     assert pacer.reserve("acct", 2.0, 1.0) is not None  # free now
     assert pacer.reserve("acct", 2.0, 1.0) is None  # 2 s away: refused, nothing reserved
     assert pacer.reserve("acct", 2.0, 3.0) == pytest.approx(2.0, abs=0.05)  # the refused one took no slot
+
+
+def test_a_slot_set_at_a_tiny_rate_is_clamped_once_the_rate_is_fixed(pacer: Pacer) -> None:
+    """Before, 1e-300 calls per second stored a slot 1e300 s ahead, and every later call on the
+    account (whatever its rate) was refused for ever."""
+    assert pacer.reserve("acct", 1e6, 5.0) == pytest.approx(0, abs=0.05)  # the longest interval taken
+    assert pacer.reserve("acct", 1.0, 5.0) == pytest.approx(0, abs=0.05)  # clamped: free now
+    assert pacer.reserve("acct", 1.0, 5.0) == pytest.approx(1.0, abs=0.05)
 
 
 def test_accounts_are_paced_independently(pacer: Pacer) -> None:
@@ -64,6 +83,21 @@ def test_wait_for_slot_sleeps_then_refuses_past_the_budget(tmp_path: Path) -> No
     assert refused.value.retry_after == 1
 
 
+def test_the_pacer_is_shared_by_every_host_whatever_the_broker(env: dict[str, str]) -> None:
+    """Redis where there is one; PostgreSQL on a RabbitMQ deployment (before: a file per host, and two
+    hosts on one 2 calls/s account drew 40000029 answers); a file only on the embedded default."""
+    pg = "postgresql+psycopg://postgres@127.0.0.1/test"
+    made = {
+        (database, broker): type(make_pacer(Config(database_url=database, broker_url=broker)))
+        for database, broker in [
+            (pg, "redis://127.0.0.1:6379/0"),
+            (pg, "amqp://guest:guest@127.0.0.1:5672//"),
+            ("", ""),
+        ]
+    }
+    assert list(made.values()) == [RedisPacer, DatabasePacer, FilePacer]
+
+
 def test_account_key_depends_on_host_and_user_not_on_secrets() -> None:
     one = account_key("https://a.example/rws/api/v1", "u")
     assert one == account_key("https://a.example/rws/api/v1", "u")
@@ -71,8 +105,16 @@ def test_account_key_depends_on_host_and_user_not_on_secrets() -> None:
     assert one != account_key("https://b.example/rws/api/v1", "u")
 
 
+def _pacer_at(kind: str, where: str) -> Pacer:
+    if kind == "redis":
+        return RedisPacer(redis.Redis.from_url(where))
+    if kind == "postgresql":
+        return DatabasePacer(create_engine(where, poolclass=NullPool))
+    return FilePacer(Path(where))
+
+
 def _take_slots(kind: str, where: str, count: int, start: Event, out: multiprocessing.Queue[float]) -> None:
-    pacer: Pacer = RedisPacer(redis.Redis.from_url(where)) if kind == "redis" else FilePacer(Path(where))
+    pacer = _pacer_at(kind, where)
     out.put(-1.0)  # ready
     start.wait(30)
     for _ in range(count):
@@ -81,15 +123,20 @@ def _take_slots(kind: str, where: str, count: int, start: Event, out: multiproce
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("kind", ["redis", "file"])
-def test_processes_sharing_an_account_never_exceed_its_rate(kind: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["redis", "file", "postgresql"])
+def test_processes_sharing_an_account_never_exceed_its_rate(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """Four processes calling as fast as they can stay within 20 calls in each one-second window.
 
-    Windows are the carrier's: fixed seconds of the wall clock.
+    Windows are the carrier's: fixed seconds of the wall clock. PostgreSQL is the pacer of hosts
+    that share no Redis (a RabbitMQ deployment); before it, each host paced on a file of its own.
     """
     if kind == "redis":
         redis.Redis.from_url(REDIS_URL).delete("commissioner:pace:shared")
-    where = REDIS_URL if kind == "redis" else str(tmp_path)
+    where = {"redis": REDIS_URL, "file": str(tmp_path)}.get(kind) or request.getfixturevalue(
+        "postgres_database"
+    )
     context = multiprocessing.get_context("spawn")
     out: multiprocessing.Queue[float] = context.Queue()
     start = context.Event()

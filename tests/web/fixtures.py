@@ -123,9 +123,12 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def dump(session: Session) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table (API tokens without their last-used time): proof that nothing changed."""
+    """Every row of every table (API tokens without their last-used time; not the carriers' pacing
+    slots, which every carrier call moves, read or refused): proof that nothing changed."""
     tables: dict[str, list[tuple[object, ...]]] = {}
     for table in Base.metadata.sorted_tables:
+        if table.name == "pacing_slot":
+            continue
         columns = [c for c in table.columns if (table.name, c.name) != ("api_token", "last_used_at")]
         rows = session.execute(select(*columns)).all()
         tables[table.name] = sorted((tuple(repr(v) for v in row) for row in rows), key=str)

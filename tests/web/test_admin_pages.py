@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -92,13 +93,41 @@ def test_editing_with_an_empty_key_keeps_the_key(admin: Browser) -> None:
     _add_comm(admin)
     with unit_of_work() as session:
         comm = communicator_types.get_by_name(session, "Carrier A")
+        address, user = comm.server_address, comm.user_name
     admin.page(f"/admin/communicator-types/{comm.id}")
+    same = {"server_address": address, "user_name": user, "api_key": "", "calls_per_second": "3"}
+    answer = admin.post(f"/admin/communicator-types/{comm.id}", same)
+    assert answer.status_code == 303
+    with unit_of_work() as session:
+        comm = communicator_types.get_by_name(session, "Carrier A")
+        assert (comm.server_address, comm.user_name, comm.calls_per_second) == (address, user, 3.0)
+        assert secrets.decrypt(comm.api_key_encrypted) == KEY
+
+
+def test_a_stored_key_is_bound_to_its_address_and_user(admin: Browser) -> None:
+    """Before, changing only the address and pressing Test connection sent the stored key to the new
+    host in the Basic header: the key must be entered again with a new address or user name."""
+    _add_comm(admin)
+    with unit_of_work() as session:
+        comm = communicator_types.get_by_name(session, "Carrier A")
+    admin.page(f"/admin/communicator-types/{comm.id}")
+    before = snapshot()
+    for moved in (
+        {"server_address": "https://other.example.test/rws/api/v1", "user_name": comm.user_name},
+        {"server_address": comm.server_address, "user_name": "other"},
+    ):
+        answer = admin.post(
+            f"/admin/communicator-types/{comm.id}", {**moved, "api_key": "", "calls_per_second": "1"}
+        )
+        assert answer.status_code == 422
+        assert "enter the API key again" in html.unescape(answer.text)
+    assert snapshot() == before
     answer = admin.post(
         f"/admin/communicator-types/{comm.id}",
         {
             "server_address": "https://other.example.test/rws/api/v1",
             "user_name": "other",
-            "api_key": "",
+            "api_key": "the-new-key",
             "calls_per_second": "1",
         },
     )
@@ -106,7 +135,7 @@ def test_editing_with_an_empty_key_keeps_the_key(admin: Browser) -> None:
     with unit_of_work() as session:
         comm = communicator_types.get_by_name(session, "Carrier A")
         assert (comm.server_address, comm.user_name) == ("https://other.example.test/rws/api/v1", "other")
-        assert secrets.decrypt(comm.api_key_encrypted) == KEY
+        assert secrets.decrypt(comm.api_key_encrypted) == "the-new-key"
 
 
 def test_test_connection_reports_what_the_carrier_answers(admin: Browser, simulator: str) -> None:
@@ -126,6 +155,33 @@ def test_test_connection_reports_what_the_carrier_answers(admin: Browser, simula
     plain = admin.post(f"/admin/communicator-types/{ids['Wrong key']}/test")
     assert plain.status_code == 303
     assert "Connection failed" in admin.page(plain.headers["location"])
+
+
+def test_test_connection_is_paced_and_quotes_no_carrier_text(admin: Browser, simulator: str) -> None:
+    """Before, Test connection was not paced (14 of 30 presses drew 40000029, spending the production
+    budget) and quoted what answered behind an address."""
+    base = simulator.removesuffix("/rws/api/v1")
+    faults = httpx.put(f"{base}/_admin/faults", json={"rate_limit": 2}, auth=(SIM_USER, SIM_KEY), timeout=5)
+    assert faults.status_code == 200, faults.text
+    _add_comm(admin, "Paced", server_address=simulator, user_name=SIM_USER, api_key=SIM_KEY)
+    with unit_of_work() as session:
+        comm_id = communicator_types.get_by_name(session, "Paced").id
+    admin.page(f"/admin/communicator-types/{comm_id}")
+    answers = [admin.post(f"/admin/communicator-types/{comm_id}/test", htmx=True).text for _ in range(8)]
+    calls = httpx.get(f"{base}/_admin/calls", auth=(SIM_USER, SIM_KEY), timeout=5).json()["calls"]
+    limited = [call for call in calls if "40000029" in str(call)]
+    assert limited == []
+    assert all("Connection works" in text or "budget is in use" in text for text in answers), answers
+    # A host that answers with a page of its own: the reason is ours, the page's words are not quoted.
+    _add_comm(
+        admin, "Elsewhere", server_address=f"{base}/_admin/nothing-here", user_name=SIM_USER, api_key=SIM_KEY
+    )
+    with unit_of_work() as session:
+        elsewhere = communicator_types.get_by_name(session, "Elsewhere").id
+    text = html.unescape(admin.post(f"/admin/communicator-types/{elsewhere}/test", htmx=True).text)
+    assert "Connection failed" in text
+    assert "detail" not in text.lower(), text
+    assert "not found" not in text.lower(), text
 
 
 def test_tasks_are_added_and_changed(admin: Browser) -> None:

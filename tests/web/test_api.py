@@ -173,7 +173,9 @@ def test_communicator_types_never_answer_the_key(app_client: TestClient, world: 
         app_client.post("/api/communicator-types", headers=headers, json=body),  # 409
         app_client.get("/api/communicator-types", headers=headers),
         app_client.get(f"/api/communicator-types/{comm_id}", headers=headers),
-        app_client.patch(f"/api/communicator-types/{comm_id}", headers=headers, json={"user_name": "v"}),
+        app_client.patch(
+            f"/api/communicator-types/{comm_id}", headers=headers, json={"user_name": "v", "api_key": KEY}
+        ),
         app_client.post(f"/api/communicator-types/{comm_id}/test", headers=headers),
         app_client.get("/api/openapi.json"),
     ]

@@ -156,7 +156,7 @@ class CommunicatorTypeIn(_In):
     api_key: Annotated[
         str, Field(min_length=1, max_length=500, pattern=_LINE, json_schema_extra={"writeOnly": True})
     ]
-    calls_per_second: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 1.0
+    calls_per_second: Annotated[float, Field(ge=0.01, le=1000, allow_inf_nan=False)] = 1.0
 
 
 class CommunicatorTypeUpdate(_In):
@@ -170,7 +170,7 @@ class CommunicatorTypeUpdate(_In):
         ]
         | None
     ) = None
-    calls_per_second: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = None
+    calls_per_second: Annotated[float, Field(ge=0.01, le=1000, allow_inf_nan=False)] | None = None
 
 
 class ConnectionTestOut(BaseModel):
