@@ -20,12 +20,14 @@ PG_USER ?= postgres
 PG_TEST_DB ?= test
 REDIS_HOST ?= 127.0.0.1
 REDIS_PORT ?= 6379
+AMQP_HOST ?= 127.0.0.1
+AMQP_PORT ?= 5672
 SERVICES_TIMEOUT ?= 60
 
 COMPOSE ?= $(shell command -v docker-compose >/dev/null 2>&1 && echo docker-compose || echo docker compose)
 PYTEST_ARGS ?=
 
-.PHONY: help venv run demo test services lint typecheck migrate migrations-check compose-check bench clean constraints
+.PHONY: help venv run demo test services lint typecheck migrate migrations-check compose-check bench clean constraints secrets
 
 help: ## List the targets
 	@echo "usage: make TARGET"
@@ -49,7 +51,7 @@ test: venv services ## Run the whole test suite (unit and integration: needs Pos
 	  if [ $$rc -eq 5 ]; then echo "test: pytest collected no tests, which counts as a failure" >&2; fi; \
 	  exit $$rc; }
 
-services: ## Make sure PostgreSQL and Redis are up on 127.0.0.1 (start local ones if installed), or fail
+services: ## Make sure PostgreSQL, Redis and RabbitMQ are up on 127.0.0.1 (start local ones if installed), or fail
 	@for tool in pg_isready psql createdb redis-cli; do \
 	  command -v $$tool >/dev/null || { \
 	    echo "services: $$tool not found: install postgresql-client and redis-tools" >&2; exit 1; }; \
@@ -75,15 +77,25 @@ services: ## Make sure PostgreSQL and Redis are up on 127.0.0.1 (start local one
 	    echo "services: Redis is not reachable and redis-server is not installed" >&2; \
 	  fi; \
 	fi
+	@if ! (exec 3<>/dev/tcp/$(AMQP_HOST)/$(AMQP_PORT)) 2>/dev/null; then \
+	  if command -v rabbitmq-server >/dev/null; then \
+	    echo "services: starting RabbitMQ"; \
+	    rabbitmq-server -detached || echo "services: rabbitmq-server could not start" >&2; \
+	  else \
+	    echo "services: RabbitMQ is not reachable and rabbitmq-server is not installed" >&2; \
+	  fi; \
+	fi
 	@deadline=$$(( $$(date +%s) + $(SERVICES_TIMEOUT) )); \
 	while :; do \
-	  pg=down; redis=down; \
+	  pg=down; redis=down; amqp=down; \
 	  pg_isready -q -h $(PG_HOST) -p $(PG_PORT) && pg=up; \
 	  [ "$$(redis-cli -h $(REDIS_HOST) -p $(REDIS_PORT) ping 2>/dev/null)" = PONG ] && redis=up; \
-	  [ $$pg = up ] && [ $$redis = up ] && break; \
+	  (exec 3<>/dev/tcp/$(AMQP_HOST)/$(AMQP_PORT)) 2>/dev/null && amqp=up; \
+	  [ $$pg = up ] && [ $$redis = up ] && [ $$amqp = up ] && break; \
 	  if [ $$(date +%s) -ge $$deadline ]; then \
-	    echo "services: after $(SERVICES_TIMEOUT)s, PostgreSQL at $(PG_HOST):$(PG_PORT) is $$pg and" \
-	      "Redis at $(REDIS_HOST):$(REDIS_PORT) is $$redis; the integration tests need both" >&2; \
+	    echo "services: after $(SERVICES_TIMEOUT)s, PostgreSQL at $(PG_HOST):$(PG_PORT) is $$pg," \
+	      "Redis at $(REDIS_HOST):$(REDIS_PORT) is $$redis and RabbitMQ at $(AMQP_HOST):$(AMQP_PORT)" \
+	      "is $$amqp; the integration tests need all three" >&2; \
 	    exit 1; \
 	  fi; \
 	  sleep 1; \
@@ -94,7 +106,8 @@ services: ## Make sure PostgreSQL and Redis are up on 127.0.0.1 (start local one
 	@psql -h $(PG_HOST) -p $(PG_PORT) -U $(PG_USER) -d postgres -w -Atqc \
 	  "select 1 from pg_database where datname = '$(PG_TEST_DB)'" | grep -q 1 \
 	  || createdb -h $(PG_HOST) -p $(PG_PORT) -U $(PG_USER) -w $(PG_TEST_DB)
-	@echo "services: PostgreSQL ($(PG_HOST):$(PG_PORT), database $(PG_TEST_DB)) and Redis ($(REDIS_HOST):$(REDIS_PORT)) are up"
+	@echo "services: PostgreSQL ($(PG_HOST):$(PG_PORT), database $(PG_TEST_DB)), Redis ($(REDIS_HOST):$(REDIS_PORT))" \
+	  "and RabbitMQ ($(AMQP_HOST):$(AMQP_PORT)) are up"
 
 lint: venv ## Check the code with ruff (lint rules and formatting)
 	$(BIN)/ruff check .
@@ -121,7 +134,7 @@ migrations-check: venv services ## Upgrade a fresh SQLite and a fresh PostgreSQL
 	$(BIN)/commissioner db upgrade; \
 	$(BIN)/commissioner db check
 
-# .env.example gives COMMISSIONER_ENCRYPTION_KEYS, which docker-compose.yml requires.
+# docker-compose.yml reads its keys from secret files (make secrets); config only checks the file is sound.
 compose-check: venv ## Validate docker-compose.yml and the Procfile (docker-compose config, honcho check, strict parse)
 	@command -v $(firstword $(COMPOSE)) >/dev/null || { \
 	  echo "compose-check: docker-compose not found (apt-get install docker-compose)" >&2; exit 1; }
@@ -155,3 +168,11 @@ constraints: ## Re-pin constraints.txt to the newest versions pyproject.toml all
 	  .venv-pin/bin/python -m pip freeze --exclude-editable | grep -v '^commissioner'; } > constraints.txt
 	@rm -rf .venv-pin
 	@echo "constraints.txt re-pinned: make venv installs it"
+
+secrets: ## Make ./secrets/encryption_keys and ./secrets/web_secret for docker-compose.yml (kept if present)
+	@mkdir -p secrets && chmod 700 secrets
+	@test -s secrets/encryption_keys || { umask 077; $(PYTHON) -c "import base64, os; \
+print(base64.urlsafe_b64encode(os.urandom(32)).decode())" > secrets/encryption_keys; }
+	@test -s secrets/web_secret || { umask 077; $(PYTHON) -c "import secrets; \
+print(secrets.token_urlsafe(48))" > secrets/web_secret; }
+	@echo "secrets/encryption_keys and secrets/web_secret are in place (back them up: API keys need them)"

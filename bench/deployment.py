@@ -227,6 +227,7 @@ class Deployment:
             "COMMISSIONER_DATABASE_URL": database_url,
             "COMMISSIONER_BROKER_URL": broker_url,
             "COMMISSIONER_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "COMMISSIONER_WEB_SECRET": Fernet.generate_key().decode(),
             "COMMISSIONER_ALLOW_INSECURE_CARRIERS": "true",  # the simulator runs on this machine
             "COMMISSIONER_LOG_LEVEL": "INFO",
             "COMMISSIONER_LOG_FORMAT": "json",

@@ -226,6 +226,7 @@ class Harness:
             "COMMISSIONER_DATABASE_URL": self.postgres.url_for(stack.DATABASE),
             "COMMISSIONER_BROKER_URL": self.redis.url,
             "COMMISSIONER_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "COMMISSIONER_WEB_SECRET": Fernet.generate_key().decode(),
             "COMMISSIONER_ALLOW_INSECURE_CARRIERS": "true",  # the simulator runs on this machine
             # The harness itself only publishes; the "relay will publish them" lines are expected.
             "COMMISSIONER_LOG_LEVEL": "ERROR",

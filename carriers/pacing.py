@@ -108,11 +108,11 @@ class DatabasePacer:
     _ADD = text("INSERT INTO pacing_slot (key, next_free) VALUES (:key, 0) ON CONFLICT (key) DO NOTHING")
     _SET = text("UPDATE pacing_slot SET next_free = :next_free WHERE key = :key")
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, engine: Engine | None = None) -> None:
+        self._engine = engine  # None: the process's engine for the configured database, looked up each time
 
     def reserve(self, key: str, interval_s: float, max_wait_s: float) -> float | None:
-        with self._engine.begin() as conn:
+        with (self._engine or get_engine()).begin() as conn:
             row = conn.execute(self._READ, {"key": key}).first()
             if row is None:
                 conn.execute(self._ADD, {"key": key})
@@ -149,7 +149,7 @@ def make_pacer(config: Config) -> Pacer:
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisPacer(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5))
     if not config.embedded:
-        return DatabasePacer(get_engine())
+        return DatabasePacer()
     return FilePacer(config.data_dir / "pacing")
 
 

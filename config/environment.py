@@ -1,18 +1,58 @@
 """The one configuration object of a process, read from the environment.
 
-Every value comes from a ``COMMISSIONER_*`` environment variable or a ``.env`` file. With nothing set,
-everything runs on the embedded default: a SQLite database and kombu's SQLAlchemy broker on SQLite, both
-under ``data_dir``.
+Every value comes from a ``COMMISSIONER_*`` environment variable, a file named by
+``COMMISSIONER_<NAME>_FILE`` (for secrets: Docker and Kubernetes secrets are files), or a ``.env`` file.
+With nothing set, everything runs on the embedded default: a SQLite database and kombu's SQLAlchemy broker
+on SQLite, both under ``data_dir``, with key files made there. Anywhere else the keys must be given, and
+be the same on every host: a process that would invent its own refuses to start, as one given the public
+example key does (``ConfigurationError``, one line naming the setting).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+# The values .env.example shows: public, so refused wherever they are given.
+EXAMPLE_ENCRYPTION_KEY = "RVhBTVBMRS1LRVktRE8tTk9ULVVTRS1JTi1QUk9EISE="
+EXAMPLE_WEB_SECRET = "EXAMPLE-WEB-SECRET-DO-NOT-USE-IN-PRODUCTION"  # noqa: S105 - the refused example
+_GENERATE_KEY = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+
+
+class ConfigurationError(SystemExit):
+    """The configuration cannot run a process; the message (one line) names the setting. A SystemExit,
+    so that any process refusing to start says that line and nothing else."""
+
+
+class _SecretFiles(PydanticBaseSettingsSource):
+    """``COMMISSIONER_<NAME>_FILE=/run/secrets/...``: the value of NAME is that file's content."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        path = os.environ.get(f"COMMISSIONER_{field_name.upper()}_FILE", "").strip()
+        if not path:
+            return None, field_name, False
+        try:
+            return Path(path).read_text().strip(), field_name, False
+        except OSError as exc:
+            raise ConfigurationError(
+                f"COMMISSIONER_{field_name.upper()}_FILE: cannot read {path} ({exc.strerror})"
+            ) from None
+
+    def __call__(self) -> dict[str, Any]:
+        found = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _complex = self.get_field_value(field, name)
+            if value is not None:
+                found[key] = value
+        return found
 
 
 class Config(BaseSettings):
@@ -24,13 +64,17 @@ class Config(BaseSettings):
     database_url: str = ""  # default: SQLite under data_dir
     broker_url: str = ""  # default: kombu's SQLAlchemy transport on SQLite under data_dir
 
-    # Fernet keys for API keys at rest, comma separated, newest first (MultiFernet rotation). Unset on
-    # the embedded default: a key file is created under data_dir on first use.
+    # Fernet keys for secrets at rest, comma separated, newest first (MultiFernet rotation). Required
+    # outside the embedded default (every host must share them); there, a key file under data_dir.
     encryption_keys: SecretStr | None = None
 
-    # Signs the web app's session cookies. Unset: derived from encryption_keys when they are set (so
-    # every web process of a deployment agrees), else a key file created under data_dir.
+    # Signs the web app's session cookies. Required outside the embedded default (every web process must
+    # share it); there, a key file under data_dir.
     web_secret: SecretStr | None = None
+
+    # Connections to the database per process (a task holds one only for its short transactions).
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=20, ge=0, le=200)
 
     # Carrier calls: per phase (connect, each read) and in all, and the largest answer taken.
     carrier_timeout_s: float = Field(default=10.0, gt=0, le=300)
@@ -83,6 +127,9 @@ class Config(BaseSettings):
 
     # Redis broker: how long an unacknowledged message waits before redelivery.
     visibility_timeout_s: int = Field(default=900, gt=0)
+    # Put before every queue's name ("commissioner", "jasper"), so that deployments can share a broker
+    # (a RabbitMQ vhost, a Redis database) without taking each other's messages.
+    queue_prefix: str = Field(default="", max_length=40, pattern=r"^[A-Za-z0-9_.-]*$")
 
     log_level: str = "INFO"
 
@@ -95,11 +142,72 @@ class Config(BaseSettings):
     # Touched by a running worker, checked by `python -m worker.health worker` (default: in data_dir).
     heartbeat_file: Path | None = None
 
-    @field_validator("encryption_keys", mode="before")
     @classmethod
-    def _empty_keys_mean_unset(cls, value: object) -> object:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # A variable set in the environment wins, then a *_FILE, then .env.
+        return init_settings, env_settings, _SecretFiles(settings_cls), dotenv_settings
+
+    @field_validator("encryption_keys", "web_secret", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
         # COMMISSIONER_ENCRYPTION_KEYS= (empty, as in a copied .env file) means "not configured".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        keys = [key.strip() for key in value.get_secret_value().split(",")]
+        if EXAMPLE_ENCRYPTION_KEY in keys:
+            raise ValueError(
+                f"is the public example key of .env.example: generate your own with {_GENERATE_KEY}"
+            )
+        for key in keys:
+            try:
+                valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+            except (binascii.Error, ValueError):
+                valid = False
+            if not valid:
+                raise ValueError(f"holds a value that is not a Fernet key: generate one with {_GENERATE_KEY}")
+        return value
+
+    @field_validator("web_secret")
+    @classmethod
+    def _own_web_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        if value.get_secret_value().strip() == EXAMPLE_WEB_SECRET:
+            raise ValueError("is the public example of .env.example: set a long random value of your own")
+        if len(value.get_secret_value().strip()) < 32:
+            raise ValueError("must be at least 32 characters (a long random value)")
+        return value
+
+    @model_validator(mode="after")
+    def _shared_keys(self) -> Config:
+        # Outside the embedded default, processes run on several hosts: a key made up by one would be
+        # unknown to the others (a worker could not read an API key; a session would not survive a
+        # request served by another web process).
+        if self.embedded:
+            return self
+        if self.encryption_keys is None:
+            raise ValueError(
+                "COMMISSIONER_ENCRYPTION_KEYS (or COMMISSIONER_ENCRYPTION_KEYS_FILE) is required with "
+                f"a database other than the embedded SQLite, the same on every host: {_GENERATE_KEY}"
+            )
+        if self.web_secret is None:
+            raise ValueError(
+                "COMMISSIONER_WEB_SECRET (or COMMISSIONER_WEB_SECRET_FILE) is required with a database "
+                "other than the embedded SQLite, the same on every web process: a long random value"
+            )
+        return self
 
     @model_validator(mode="after")
     def _countdown_below_visibility(self) -> Config:
@@ -117,6 +225,10 @@ class Config(BaseSettings):
     def effective_broker_url(self) -> str:
         return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.db'}"
 
+    def queue(self, name: str) -> str:
+        """The broker's name of the queue called ``name`` in the code."""
+        return f"{self.queue_prefix}{name}"
+
     @property
     def embedded(self) -> bool:
         """True when the database is SQLite: one host, an embedded broker."""
@@ -125,5 +237,19 @@ class Config(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_config() -> Config:
-    """The process-wide configuration, read once. Tests call ``get_config.cache_clear()``."""
-    return Config()
+    """The process-wide configuration, read once; ConfigurationError (one line) if it cannot run.
+    Tests call ``get_config.cache_clear()``."""
+    try:
+        return Config()
+    except ValidationError as exc:
+        raise ConfigurationError(_one_line(exc)) from None
+
+
+def _one_line(error: ValidationError) -> str:
+    """The errors as one line that names each setting, without the values (they may be secrets)."""
+    parts = []
+    for item in error.errors(include_input=False, include_url=False):
+        message = str(item["msg"]).removeprefix("Value error, ")
+        field = ".".join(str(part) for part in item["loc"])
+        parts.append(f"COMMISSIONER_{field.upper()} {message}" if field else message)
+    return "configuration: " + "; ".join(parts)

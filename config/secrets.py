@@ -13,6 +13,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from config import get_config
+from config.files import private_directory
 
 _KEY_FILE = "encryption.key"
 
@@ -20,7 +21,7 @@ _KEY_FILE = "encryption.key"
 def _key_file(data_dir: Path) -> bytes:
     path = data_dir / _KEY_FILE
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(data_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(Fernet.generate_key())

@@ -11,12 +11,14 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import get_config
+from config.files import private_file
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +50,18 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            # SQLite gives its -wal and -shm files the database file's permissions.
+            private_file(Path(os.path.abspath(path)))
         engine = create_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    # At most 30 connections a process. A worker's task holds one only for its short transactions, never
-    # across a carrier call, so 30 serve its 64 threads; and PostgreSQL's 100 serve several workers
-    # and the web app.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # 30 connections a process by default. A worker's task holds one only for its short transactions,
+    # never across a carrier call, so 30 serve its 64 threads; PostgreSQL's 100 serve several workers
+    # and the web app. More hosts: fewer a process (COMMISSIONER_DB_POOL_SIZE, _DB_MAX_OVERFLOW).
+    config = get_config()
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=config.db_pool_size, max_overflow=config.db_max_overflow
+    )
 
 
 def get_engine(url: str | None = None) -> Engine:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from config import get_config
 from models import TaskExecution
 from models.db import after_commit
 from pipeline import task_types
@@ -77,7 +78,7 @@ def publish(messages: list[Message]) -> int:
                 app.send_task(
                     name,
                     args=[execution_id],
-                    queue=queue,
+                    queue=get_config().queue(queue),
                     countdown=countdown or None,
                     producer=producer,
                     retry=False,
@@ -99,4 +100,4 @@ def send(name: str, args: list[Any], queue: str) -> None:
 
     For work whose rows are its own truth and that the relay does not cover (a bulk job's next run).
     """
-    _installed().send_task(name, args=args, queue=queue, retry=False)
+    _installed().send_task(name, args=args, queue=get_config().queue(queue), retry=False)

@@ -40,9 +40,36 @@ os.environ.setdefault("COMMISSIONER_ALLOW_INSECURE_CARRIERS", "true")
 
 PG_ADMIN_DSN = os.environ.get("COMMISSIONER_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("COMMISSIONER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+AMQP_URL = os.environ.get("COMMISSIONER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+# The brokers the integration tests run on: the embedded one with SQLite; Redis and RabbitMQ with
+# PostgreSQL (browser tests: Redis only; the broker changes nothing in a page).
+STACKS = [("sqlite", "sqla"), ("postgresql", "redis"), ("postgresql", "amqp")]
+
+
+DATABASES = ["sqlite", "postgresql"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test of the ``database`` fixture runs on each database (unless it names its own), and every
+    integration test of the ``broker`` fixture on each stack."""
+    if "database" not in metafunc.fixturenames or _names_its_database(metafunc):
+        return
+    if "broker" in metafunc.fixturenames and "integration/web" not in str(metafunc.definition.path):
+        ids = ["-".join(stack) for stack in STACKS]
+        metafunc.parametrize(("database", "broker"), STACKS, indirect=True, ids=ids)
+    else:
+        metafunc.parametrize("database", DATABASES, indirect=True)
+
+
+def _names_its_database(metafunc: pytest.Metafunc) -> bool:
+    marks = metafunc.definition.iter_markers("parametrize")
+    return any("database" in str(mark.args[0]) for mark in marks)
+
+
 # One template per test session: two sessions on one server must not drop each other's.
 PG_TEMPLATE = f"commissioner_test_template_{os.getpid()}"
 TEST_KEY = Fernet.generate_key().decode()
+TEST_WEB_SECRET = Fernet.generate_key().decode()
 
 
 def _pg_url(database: str) -> str:
@@ -81,6 +108,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, s
     values = {
         "COMMISSIONER_DATA_DIR": str(tmp_path / "data"),
         "COMMISSIONER_ENCRYPTION_KEYS": TEST_KEY,
+        "COMMISSIONER_WEB_SECRET": TEST_WEB_SECRET,
         "COMMISSIONER_CONFIRM_INTERVAL_S": "0.05",
         "COMMISSIONER_RETRY_BASE_DELAY_S": "0.2",
         "COMMISSIONER_RETRY_MAX_DELAY_S": "2",
@@ -114,7 +142,7 @@ def _use(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, name: str, value:
     _reset_caches()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture
 def database(
     request: pytest.FixtureRequest,
     env: dict[str, str],

@@ -25,7 +25,7 @@ log = logging.getLogger("commissioner.web")
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+    return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/readyz")
 
 
 def _is_htmx(request: Request) -> bool:

@@ -1,40 +1,32 @@
-"""The key that signs session cookies.
-
-In order: COMMISSIONER_WEB_SECRET; else derived from COMMISSIONER_ENCRYPTION_KEYS (so every web process
-of a deployment signs alike without another setting); else, on the embedded default, a key file created
-under the data directory with owner-only permissions, like the encryption key file.
+"""The key that signs session cookies: COMMISSIONER_WEB_SECRET, which every web process of a deployment
+shares (config/environment.py refuses to start without it outside the embedded default); on the embedded
+default without it, a key file created under the data directory with owner-only permissions.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import secrets
 from pathlib import Path
 
 from config import get_config
+from config.files import private_directory
 
 _KEY_FILE = "web-secret.key"
-_DERIVATION_LABEL = b"commissioner web session cookies v1"
 
 
 def session_secret() -> str:
     """The secret for the session middleware."""
     config = get_config()
-    if config.web_secret is not None and config.web_secret.get_secret_value().strip():
+    if config.web_secret is not None:
         return config.web_secret.get_secret_value().strip()
-    if config.encryption_keys is not None and config.encryption_keys.get_secret_value().strip():
-        # A one-way derivation: the cookie key does not reveal the key that encrypts API keys.
-        newest = config.encryption_keys.get_secret_value().split(",")[0].strip().encode()
-        return hmac.new(newest, _DERIVATION_LABEL, hashlib.sha256).hexdigest()
     return _key_file(config.data_dir)
 
 
 def _key_file(data_dir: Path) -> str:
     path = data_dir / _KEY_FILE
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(data_dir)
         # Written aside, then linked into place: a second process never reads a half-written file.
         temporary = data_dir / f".{_KEY_FILE}.{os.getpid()}"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -12,6 +12,7 @@ health check (worker/health.py), and the Prometheus exporter on COMMISSIONER_MET
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 from typing import Any
 
 from celery import Celery, signals
@@ -20,9 +21,10 @@ from kombu.transport import sqlalchemy as sqla_transport
 
 import features
 from config import get_config
+from config.files import private_file
 from config.logs import configure_logging
 from pipeline import outbox
-from worker import metrics
+from worker import beat_lock, metrics
 from worker.health import HeartbeatFile
 
 EXCHANGE = Exchange("commissioner", type="direct")
@@ -42,6 +44,10 @@ def _transport_options(broker_url: str, visibility_timeout: int) -> dict[str, An
             # Sweep unacknowledged messages of dead workers every 10 s instead of every ~100 s.
             "unacked_restore_throttle": 1,
         }
+    if broker_url.startswith(("amqp", "pyamqp")):
+        # Publisher confirms: a press is acknowledged only once RabbitMQ took its message (else the
+        # relay sends it), and a publish fails fast while RabbitMQ is down.
+        return {"confirm_publish": True, "connect_timeout": 5, "max_retries": 0}
     # kombu's SQLAlchemy transport hands these to create_engine: wait for SQLite's lock, do not fail.
     return {"connect_args": {"timeout": 30}}
 
@@ -56,8 +62,8 @@ def make_app() -> Celery:
     """A configured Celery app, handed to the pipeline's outbox for publishing."""
     config = get_config()
     broker = config.effective_broker_url
-    if broker.startswith("sqla+"):
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+    if broker.startswith("sqla+sqlite:///"):
+        private_file(Path(broker.removeprefix("sqla+sqlite:///")))
         # The transport polls its table once a second by default. Its transport options go to
         # create_engine, so a polling_interval there breaks it: set the class default instead.
         sqla_transport.Transport.polling_interval = 0.1
@@ -83,10 +89,10 @@ def make_app() -> Celery:
         task_soft_time_limit=int(config.lease_s * 0.8),
         # Each queue its own routing key: bound to one key, a direct exchange would copy every
         # message into both.
-        task_queues=[Queue(name, EXCHANGE, routing_key=name) for name in QUEUES],
+        task_queues=[Queue(config.queue(n), EXCHANGE, routing_key=config.queue(n)) for n in QUEUES],
         task_default_exchange=EXCHANGE.name,
-        task_default_routing_key="commissioner",
-        task_default_queue="commissioner",
+        task_default_routing_key=config.queue("commissioner"),
+        task_default_queue=config.queue("commissioner"),
         worker_hijack_root_logger=False,
         # Task events for Flower: the worker reports each task's progress, the publisher each send.
         worker_send_task_events=config.task_events,
@@ -98,6 +104,11 @@ def make_app() -> Celery:
                 # A sweep that waited longer than two intervals is stale: the next one will come.
                 "options": {"expires": config.relay_interval_s * 2},
             },
+            "broker-prune": {
+                "task": "broker.prune",
+                "schedule": 60.0,
+                "options": {"expires": 60.0},
+            },
             "reconcile": {
                 "task": "reconcile.sweep",
                 "schedule": config.reconcile_interval_s,
@@ -107,6 +118,7 @@ def make_app() -> Celery:
     )
     app.steps["consumer"].add(HeartbeatFile)
     configure_logging(config.log_level)
+    beat_lock.install()
     outbox.install(app)
     return app
 

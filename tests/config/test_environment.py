@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from config import get_config
-from config.environment import Config
+from config.environment import EXAMPLE_ENCRYPTION_KEY, EXAMPLE_WEB_SECRET, Config, ConfigurationError
 
 
 def _settings(monkeypatch: pytest.MonkeyPatch, **values: str) -> Config:
@@ -61,5 +63,95 @@ def test_the_encryption_keys_are_kept_secret(env: dict[str, str]) -> None:
 def test_settings_that_would_break_delivery_are_refused(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch, values: dict[str, str], message: str
 ) -> None:
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(ConfigurationError, match=f"(?i){message}"):
         _settings(monkeypatch, **values)
+
+
+PG = "postgresql+psycopg://db/commissioner"
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        (
+            "COMMISSIONER_ENCRYPTION_KEYS",
+            "COMMISSIONER_ENCRYPTION_KEYS (or COMMISSIONER_ENCRYPTION_KEYS_FILE)",
+        ),
+        ("COMMISSIONER_WEB_SECRET", "COMMISSIONER_WEB_SECRET (or COMMISSIONER_WEB_SECRET_FILE)"),
+    ],
+)
+def test_outside_the_embedded_default_the_shared_keys_are_required(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, missing: str, named: str
+) -> None:
+    """Before, each host invented its own key file: a worker on another host could not decrypt any
+    API key, and sessions broke across web replicas."""
+    monkeypatch.delenv(missing)
+    with pytest.raises(ConfigurationError) as refused:
+        _settings(monkeypatch, database_url=PG)
+    message = str(refused.value)
+    assert named in message
+    assert "\n" not in message
+    assert env["COMMISSIONER_ENCRYPTION_KEYS"] not in message
+    assert not Path(env["COMMISSIONER_DATA_DIR"], "encryption.key").exists()
+
+
+def test_the_example_keys_are_refused_everywhere(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, `cp .env.example .env` installed a public key that nothing refused."""
+    with pytest.raises(ConfigurationError, match="COMMISSIONER_ENCRYPTION_KEYS is the public example key"):
+        _settings(
+            monkeypatch, encryption_keys=f"{env['COMMISSIONER_ENCRYPTION_KEYS']},{EXAMPLE_ENCRYPTION_KEY}"
+        )
+    monkeypatch.setenv("COMMISSIONER_ENCRYPTION_KEYS", env["COMMISSIONER_ENCRYPTION_KEYS"])
+    with pytest.raises(ConfigurationError, match="COMMISSIONER_WEB_SECRET is the public example"):
+        _settings(monkeypatch, web_secret=EXAMPLE_WEB_SECRET)
+    with pytest.raises(ConfigurationError, match="not a Fernet key"):
+        _settings(monkeypatch, encryption_keys="not-a-key")
+
+
+def test_secrets_can_come_from_files(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    key, secret = tmp_path / "keys", tmp_path / "web"
+    key.write_text(env["COMMISSIONER_ENCRYPTION_KEYS"] + "\n")
+    secret.write_text("a-web-secret-of-forty-characters-or-so-1234\n")
+    monkeypatch.delenv("COMMISSIONER_ENCRYPTION_KEYS")
+    monkeypatch.delenv("COMMISSIONER_WEB_SECRET")
+    monkeypatch.setenv("COMMISSIONER_ENCRYPTION_KEYS_FILE", str(key))
+    monkeypatch.setenv("COMMISSIONER_WEB_SECRET_FILE", str(secret))
+    config = _settings(monkeypatch, database_url=PG)
+    assert config.encryption_keys is not None
+    assert config.encryption_keys.get_secret_value() == env["COMMISSIONER_ENCRYPTION_KEYS"]
+    assert config.web_secret is not None
+    assert config.web_secret.get_secret_value() == "a-web-secret-of-forty-characters-or-so-1234"
+    monkeypatch.setenv("COMMISSIONER_WEB_SECRET_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigurationError, match="COMMISSIONER_WEB_SECRET_FILE: cannot read"):
+        _settings(monkeypatch)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-m", "cli", "settings", "show"],
+        [sys.executable, "-m", "celery", "-A", "worker", "worker", "--pool", "solo"],
+        [sys.executable, "-m", "celery", "-A", "worker", "beat"],
+    ],
+    ids=["cli", "worker", "beat"],
+)
+def test_every_process_refuses_to_start_without_the_shared_keys(
+    env: dict[str, str], command: list[str]
+) -> None:
+    environ = {
+        **os.environ,
+        **env,
+        "COMMISSIONER_DATABASE_URL": PG,
+        "COMMISSIONER_BROKER_URL": "redis://x:1/0",
+    }
+    del environ["COMMISSIONER_ENCRYPTION_KEYS"]
+    ran = subprocess.run(command, env=environ, capture_output=True, text=True, timeout=60, check=False)
+    assert ran.returncode != 0
+    lines = [line for line in ran.stderr.splitlines() if line.strip()]
+    assert any("COMMISSIONER_ENCRYPTION_KEYS" in line for line in lines), ran.stderr
+    assert "Traceback" not in ran.stderr

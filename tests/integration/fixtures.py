@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import kombu
 import kombu.pools
 import pytest
 import redis
@@ -18,9 +20,10 @@ import redis
 from centre import clients, communicator_types, seed
 from centre.validation import with_luhn_digit
 from cli.processes import free_port, start_simulator, start_worker, stop, wait_until
+from config import get_config
 from models.db import unit_of_work
 from pipeline import outbox
-from tests.conftest import REDIS_URL, _use
+from tests.conftest import AMQP_URL, REDIS_URL, _use
 from worker import celery as worker_celery
 
 SIM_USER = "centre"
@@ -56,6 +59,8 @@ class Stack:
             queued = sum(int(client.llen(queue)) for queue in ("jasper", "commissioner"))
             client.flushdb()
             return queued
+        if self.broker_url.startswith("amqp"):
+            return _purge_queues()
         path = self.broker_url.split("///", 1)[1]
         with sqlite3.connect(path) as conn:
             return conn.execute("DELETE FROM kombu_message").rowcount
@@ -68,19 +73,55 @@ class Stack:
 
 @pytest.fixture
 def broker(
-    database: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    request: pytest.FixtureRequest,
+    database: str,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> Iterator[str]:
-    if database.startswith("sqlite"):
+    """The broker of the test: kombu's SQLAlchemy transport with SQLite; Redis, or RabbitMQ where the
+    test is parametrized so (tests/conftest.py), with PostgreSQL."""
+    kind = getattr(request, "param", None) or ("sqla" if database.startswith("sqlite") else "redis")
+    if kind == "sqla":
         url = f"sqla+sqlite:///{tmp_path / 'broker.db'}"
-    else:
+    elif kind == "redis":
         url = REDIS_URL
         redis.Redis.from_url(url).flushdb()
+    else:
+        url = AMQP_URL
+        # Queues of the test's own: RabbitMQ keeps queues between tests, and a worker of an earlier test
+        # must not take this one's messages.
+        _use(env, monkeypatch, "COMMISSIONER_QUEUE_PREFIX", f"test-{uuid.uuid4().hex[:12]}-")
     _use(env, monkeypatch, "COMMISSIONER_BROKER_URL", url)
     # This process publishes too: give it an app on this test's broker (its outbox too, restored after).
     monkeypatch.setattr(outbox, "_broker", outbox._broker)  # restored after the test
     monkeypatch.setattr(worker_celery, "app", worker_celery.make_app())  # installs it in the outbox
     yield url
+    if kind == "amqp":
+        _delete_queues()
     kombu.pools.reset()  # kombu keeps producer pools per broker URL, process-wide
+
+
+def _amqp_queues() -> list[str]:
+    config = get_config()
+    return [config.queue(name) for name in worker_celery.QUEUES]
+
+
+def _purge_queues() -> int:
+    with kombu.Connection(AMQP_URL) as connection:
+        channel = connection.default_channel
+        purged = 0
+        for name in _amqp_queues():
+            kombu.Queue(name, worker_celery.EXCHANGE, routing_key=name)(channel).declare()
+            purged += int(channel.queue_purge(name) or 0)
+        return purged
+
+
+def _delete_queues() -> None:
+    with kombu.Connection(AMQP_URL) as connection:
+        channel = connection.default_channel
+        for name in _amqp_queues():
+            channel.queue_delete(name)
 
 
 @pytest.fixture

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import kombu
 import pytest
 import redis
 from sqlalchemy import select
@@ -14,9 +16,11 @@ from sqlalchemy import select
 from centre import clients
 from centre.clients import ClientRef
 from cli.processes import stop
+from config import get_config
 from models import CommunicatorType, OperatorLog, Signal
 from models.db import unit_of_work
 from tests.integration.fixtures import OPERATOR, SIM_KEY, SIM_USER, Stack, wait_for
+from worker import celery as worker_celery
 
 pytestmark = pytest.mark.integration
 
@@ -43,8 +47,24 @@ def _broker_contents(stack: Stack) -> str:
             elif kind == "string":
                 parts.append(repr(client.get(key)))
         return "\n".join(parts)
+    if stack.broker_url.startswith("amqp"):
+        return _amqp_contents(stack.broker_url)
     with sqlite3.connect(stack.broker_url.split("///", 1)[1]) as conn:
         return "\n".join(repr(row) for row in conn.execute("SELECT * FROM kombu_message"))
+
+
+def _amqp_contents(url: str) -> str:
+    """Every message waiting in the test's queues, read without being taken (never acknowledged: they go
+    back to their queues when the channel closes)."""
+    parts = []
+    with kombu.Connection(url) as connection:
+        channel = connection.channel()
+        for name in (get_config().queue(queue) for queue in worker_celery.QUEUES):
+            with contextlib.suppress(Exception):  # a queue nothing was sent to yet
+                while (message := channel.basic_get(name, no_ack=False)) is not None:
+                    parts.append(repr(message.body) + repr(message.headers))
+        channel.close()
+    return "\n".join(parts)
 
 
 def test_no_key_in_logs_broker_history_or_operator_log(

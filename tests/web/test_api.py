@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 
 from centre import communicator_types, system_settings
-from config import secrets
+from config import get_config, secrets
 from models.db import unit_of_work
 from pipeline.outbox import Message
 from tests import factories as f
@@ -231,10 +232,24 @@ def test_the_openapi_document_describes_the_api(app_client: TestClient) -> None:
     }
     for path, operations in paths.items():
         for method, operation in operations.items():
-            if path != "/healthz":
+            if path not in ("/healthz", "/readyz"):
                 assert operation["security"] == [{"ApiToken": []}], (method, path)
                 assert {"401", "422"} <= set(operation["responses"]), (method, path)
 
 
 def test_healthz(app_client: TestClient) -> None:
     assert app_client.get("/healthz").json() == {"status": "ok"}
+    assert app_client.get("/readyz").json() == {"status": "ok"}
+
+
+def test_liveness_does_not_ask_the_database_readiness_does(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, /healthz asked the database: used as a liveness probe, a database outage restarted every
+    web process."""
+    monkeypatch.setenv("COMMISSIONER_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    get_config.cache_clear()
+    assert app_client.get("/healthz").status_code == 200
+    answer = app_client.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json() == {"status": "database unavailable"}
