@@ -129,7 +129,9 @@ migrations-check: venv services ## Upgrade a fresh SQLite and a fresh PostgreSQL
 	createdb -h $(PG_HOST) -p $(PG_PORT) -U $(PG_USER) -w "$$db"; \
 	trap 'dropdb -h $(PG_HOST) -p $(PG_PORT) -U $(PG_USER) -w --if-exists "$$db"; rm -rf "$$tmp"' EXIT; \
 	export COMMISSIONER_DATA_DIR="$$tmp" \
-	  COMMISSIONER_DATABASE_URL="postgresql+psycopg://$(PG_USER)@$(PG_HOST):$(PG_PORT)/$$db"; \
+	  COMMISSIONER_DATABASE_URL="postgresql+psycopg://$(PG_USER)@$(PG_HOST):$(PG_PORT)/$$db" \
+	  COMMISSIONER_ENCRYPTION_KEYS=$$($(BIN)/python -c "from cryptography.fernet import Fernet as F; print(F.generate_key().decode())") \
+	  COMMISSIONER_WEB_SECRET=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(48))"); \
 	echo "migrations-check: PostgreSQL ($$COMMISSIONER_DATABASE_URL)"; \
 	$(BIN)/commissioner db upgrade; \
 	$(BIN)/commissioner db check

@@ -125,6 +125,7 @@ def family(session: Session, client: Client) -> list[Client]:
 
 def commission(session: Session, client: Client, operator: str, memo: str = "") -> list[Signal]:
     """Commission ``client`` (and its base and linked areas): set the date, log 65516 on each."""
+    memo = validation.memo(memo)
     _no_templates(client)
     now = utcnow()
     seen: signals.SeenTargets = set()

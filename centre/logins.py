@@ -18,7 +18,7 @@ from functools import lru_cache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from centre import oplog
+from centre import login_guard, oplog
 from centre.errors import Conflict, InvalidInput, NotFound
 from models import OperatorLogin
 
@@ -163,6 +163,8 @@ def update(
         changed.append("password changed")
     if not changed:
         raise InvalidInput("nothing to change")
+    if new_password is not None or not account.active:
+        login_guard.end_sessions(session, account.id)  # whoever holds an old cookie is logged out
     session.flush()
     oplog.record(
         session, operator, "account.update", f"{account.username}: {', '.join(changed)}", entity_id=account.id

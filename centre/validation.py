@@ -92,16 +92,46 @@ def _host_name(value: str, cleaned: str) -> None:
         raise InvalidInput(f"server address {value!r} has a host name that is not valid")
 
 
+# Control characters (but tab): line breaks, NUL, and the escape sequences that would forge lines or
+# colours in a terminal showing the text (C0, DEL, C1 including CSI), and the Unicode line separators.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+MAX_MEMO = 1000
+
+
 def required_text(value: str, what: str, max_length: int) -> str:
-    """A non-empty single-line text of at most ``max_length`` characters."""
+    """A non-empty single-line text of at most ``max_length`` characters, without control characters."""
     cleaned = value.strip()
     if not cleaned:
         raise InvalidInput(f"{what} must not be empty")
+    return line(cleaned, what, max_length)
+
+
+def line(value: str, what: str, max_length: int) -> str:
+    """A single-line text (may be empty) of at most ``max_length`` characters, without control
+    characters: what every free-text field takes, whatever edge it came by."""
+    cleaned = value.strip()
     if len(cleaned) > max_length:
-        raise InvalidInput(f"{what} must be at most {max_length} characters")
-    if any(ch in cleaned for ch in "\r\n\x00"):
-        raise InvalidInput(f"{what} must be a single line")
+        raise InvalidInput(f"{what} must be at most {max_length} characters, not {len(cleaned):,}")
+    if _CONTROL.search(cleaned):
+        raise InvalidInput(f"{what} must be a single line of text, without control characters")
     return cleaned
+
+
+def memo(value: str) -> str:
+    """A signal's memo, as people and other systems may write it."""
+    return line(value, "memo", MAX_MEMO)
+
+
+def clipped(value: str, max_length: int = MAX_MEMO) -> str:
+    """Text we write ourselves (a carrier's explained answer), made a safe memo: control characters
+    replaced, cut at ``max_length``."""
+    cleaned = _CONTROL.sub(" ", value).strip()
+    return cleaned if len(cleaned) <= max_length else cleaned[: max_length - 1] + "…"
+
+
+def printable(value: str) -> str:
+    """Text safe to write to a terminal: control characters shown as escapes, never acted on."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], value)
 
 
 def number_in_range(value: int, what: str, low: int, high: int) -> int:

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from centre import clients
+from centre import clients, validation
 from centre.clients import ClientRef
 from cli.context import client_ref, client_ref_options, operator, session
 from pipeline import history
@@ -21,7 +21,7 @@ def client() -> None:
 @client.command("add")
 @click.argument("code")
 @click.option("--name", required=True)
-@click.option("--area", type=int, default=1, show_default=True)
+@click.option("--area", type=click.IntRange(0, 2_147_483_647), default=1, show_default=True)
 @click.option("--port", default="1", show_default=True)
 @click.option("--template", "template_code", default=None, help="Template account code for event types.")
 @click.option("--base", "base_code", default=None, help="Base account code, for an area linked to its base.")
@@ -119,4 +119,5 @@ def format_entry(entry: HistoryEntry) -> str:
     outcome = f" [{entry.outcome}]" if entry.outcome else ""
     memo = f" - {entry.memo}" if entry.memo else ""
     who = f" ({entry.operator})" if entry.operator else ""
-    return f"{when}  {entry.type_no:>5}  {entry.description}{outcome}{memo}{who}  <{entry.source}>"
+    text = f"{when}  {entry.type_no:>5}  {entry.description}{outcome}{memo}{who}  <{entry.source}>"
+    return validation.printable(text)  # a memo written before it was checked must not forge lines

@@ -70,13 +70,28 @@ class CommissionerGroup(click.Group):
             if "no such table" in text or "does not exist" in text:
                 fail("the database has no schema yet: run `commissioner db upgrade` first")
             fail(f"database error: {type(exc.orig).__name__}: {text.splitlines()[0]}")
+        except UnicodeError:
+            # An argument the terminal could not decode (Python keeps its bytes as lone surrogates).
+            log.debug("undecodable text", exc_info=True)
+            fail("an argument is not valid text in this terminal's encoding (UTF-8 expected)")
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug: the user gets one line; at DEBUG the log has the traceback
+            log.debug("unexpected error", exc_info=True)
+            fail(f"internal error ({type(exc).__name__}); COMMISSIONER_LOG_LEVEL=DEBUG logs the details")
         return None
+
+
+# The largest number an id or a number the database stores can be (BIGINT).
+MAX_BIG_ID = 2**63 - 1
+Id = click.IntRange(1, MAX_BIG_ID)
 
 
 def client_ref_options(func: F) -> F:
     """--area and --port, to pick one account of a client code that has several."""
     func = click.option("--port", default=None, help="Port ID, when the code has several.")(func)
-    return click.option("--area", type=int, default=None, help="Area, when the code has several.")(func)
+    area = click.IntRange(0, 2_147_483_647)
+    return click.option("--area", type=area, default=None, help="Area, when the code has several.")(func)
 
 
 def client_ref(code: str, area: int | None, port: str | None) -> ClientRef:

@@ -15,6 +15,7 @@ from cli import clients as client_commands
 from cli import web as web_commands
 from cli.context import (
     CommissionerGroup,
+    Id,
     client_ref,
     client_ref_options,
     default_operator,
@@ -163,7 +164,7 @@ def execution() -> None:
 
 
 @execution.command("retry")
-@click.argument("execution_id", type=int)
+@click.argument("execution_id", type=Id)
 @click.option("--yes", is_flag=True, help="Confirm retrying the retirement of a SIM.")
 def execution_retry(execution_id: int, yes: bool) -> None:
     """Retry a failed task execution (as a new execution for the same target), checked as its first

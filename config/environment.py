@@ -72,6 +72,10 @@ class Config(BaseSettings):
     # share it); there, a key file under data_dir.
     web_secret: SecretStr | None = None
 
+    # Session cookies only over HTTPS (on behind a TLS proxy, as docker-compose.yml has it). Browsers
+    # treat http://localhost as secure, so a local login still works.
+    secure_cookies: bool = False
+
     # Connections to the database per process (a task holds one only for its short transactions).
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=20, ge=0, le=200)

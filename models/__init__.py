@@ -11,6 +11,7 @@ from models.communicator_type import CommunicatorType
 from models.config_generation import ConfigGeneration
 from models.dealer import Dealer
 from models.event_type import EventType
+from models.login_failure import LoginFailure
 from models.operator_log import OperatorLog
 from models.operator_login import OperatorLogin
 from models.pacing_slot import PacingSlot
@@ -25,6 +26,7 @@ from models.task import Task
 from models.task_assignment import TaskAssignment
 from models.task_execution import ACTIVE_STATUSES, ExecutionStatus, TaskExecution
 from models.user import User
+from models.web_session import WebSession
 from models.zone import Zone
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "Dealer",
     "EventType",
     "ExecutionStatus",
+    "LoginFailure",
     "OperatorLog",
     "OperatorLogin",
     "Outcome",
@@ -59,6 +62,7 @@ __all__ = [
     "TaskAssignment",
     "TaskExecution",
     "User",
+    "WebSession",
     "Zone",
     "utcnow",
 ]

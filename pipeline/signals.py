@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from centre import validation
 from centre.errors import InvalidInput
 from centre.validation import number_in_range
 from models import Client, Outcome, Signal, SignalSource, TaskExecution
@@ -49,6 +50,8 @@ def log_signal(
     """Log one signal on ``client`` and create the task executions its response plan asks for."""
     number_in_range(type_no, "type number", 0, 65535)
     number_in_range(zone, "zone/user number", 0, 65535)
+    # What people and other systems write is checked; what we write (outcomes) is made safe.
+    memo = validation.clipped(memo) if source == SignalSource.AUTO else validation.memo(memo)
     resolved = resolution.resolve(session, client, type_no, zone)
     signal = Signal(
         client_id=client.id,

@@ -8,6 +8,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from centre import login_guard
+from config import get_config
 from web import errors
 from web.api import router as api_router
 from web.pages import router as pages_router
@@ -15,7 +17,7 @@ from web.secret import session_secret
 from web.templating import HERE
 
 SESSION_COOKIE = "commissioner_session"
-SESSION_MAX_AGE_S = 12 * 3600  # one shift
+SESSION_MAX_AGE_S = int(login_guard.SESSION_LIFETIME.total_seconds())  # the cookie lasts as the session
 
 # Everything the pages need is served from here: no CDN, no inline script or style.
 _SECURITY_HEADERS = [
@@ -57,6 +59,26 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class NoStore:
+    """``Cache-Control: no-store`` on every answer but the static files: pages show clients, histories
+    and (once) new API tokens, which no browser or proxy cache may keep."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"cache-control", b"no-store")]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -116,9 +138,11 @@ def create_app() -> FastAPI:
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE_S,
         same_site="lax",
+        https_only=get_config().secure_cookies,
     )
     app.add_middleware(BodyLimit)  # before the session, the pages and the API read any body
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(NoStore)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api_router)
     app.include_router(pages_router)

@@ -7,7 +7,6 @@ another site cannot make a browser call it, and it needs no CSRF token.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import AsyncIterator
@@ -17,12 +16,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from centre import api_tokens, logins
+from centre import api_tokens, login_guard, logins
 from models import OperatorLogin
 from models.db import unit_of_work
 
-_ACCOUNT = "account_id"
-_STAMP = "stamp"
+_SESSION = "session"
 _CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -56,18 +54,21 @@ class CsrfRejected(Exception):
 # -- sessions --------------------------------------------------------------------------------------
 
 
-def _stamp(account: OperatorLogin) -> str:
-    # Ties the session to the password: changing it ends every session of the account.
-    return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
-
-
 def log_in(request: Request, account: OperatorLogin) -> None:
-    """Start a new session for ``account`` (a fresh CSRF token too)."""
+    """Start a new session for ``account``, kept on the server (centre/login_guard.py), with a fresh
+    CSRF token."""
+    with unit_of_work() as session:
+        token = login_guard.start_session(session, account)
     request.session.clear()
-    request.session.update({_ACCOUNT: account.id, _STAMP: _stamp(account), _CSRF: secrets.token_urlsafe(32)})
+    request.session.update({_SESSION: token, _CSRF: secrets.token_urlsafe(32)})
 
 
 def log_out(request: Request) -> None:
+    """End the session on the server too: a copy of the cookie no longer logs anyone in."""
+    token = request.session.get(_SESSION)
+    if isinstance(token, str):
+        with unit_of_work() as session:
+            login_guard.end_session(session, token)
     request.session.clear()
 
 
@@ -106,14 +107,15 @@ async def _check_token(request: Request) -> None:
 
 
 def page_user(request: Request) -> Principal:
-    """The logged-in account (still active, password unchanged since login); LoginRequired if none."""
-    account_id = request.session.get(_ACCOUNT)
-    if not isinstance(account_id, int):
+    """The logged-in account of the session (not ended, not expired, login still active);
+    LoginRequired if none."""
+    token = request.session.get(_SESSION)
+    if not isinstance(token, str):
         raise LoginRequired
     with unit_of_work() as session:
-        account = session.get(OperatorLogin, account_id)
-        if account is None or not account.active or request.session.get(_STAMP) != _stamp(account):
-            request.session.pop(_ACCOUNT, None)
+        account = login_guard.session_login(session, token)
+        if account is None:
+            request.session.pop(_SESSION, None)
             raise LoginRequired
         return Principal(account.username, account.role)
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -370,3 +373,28 @@ def test_an_overlong_operator_name_is_no_traceback(commissioner: CliRunner) -> N
     if result.exit_code:
         assert result.stderr.startswith("error: ")
         assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "args",
+    [
+        [b"execution", b"retry", b"99999999999999999999999999"],
+        [b"client", b"add", b"A2", b"--name", b"caf\xe9"],  # Latin-1, not UTF-8: undecodable
+        [b"client", b"add", b"A\xff"],
+        [b"client", b"history", b"\xff\xfe"],
+        [b"signal", b"C1", b"70000"],
+    ],
+    ids=["huge id", "undecodable name", "undecodable code", "undecodable history", "type out of range"],
+)
+def test_bad_arguments_get_one_line_never_a_traceback(
+    database: str, env: dict[str, str], args: list[bytes]
+) -> None:
+    """Before, undecodable arguments and huge ids printed tracebacks."""
+    environ = {**os.environ, **env, "LC_ALL": "C.UTF-8"}
+    ran = subprocess.run(
+        [sys.executable.encode(), b"-m", b"cli", *args], env=environ, capture_output=True, check=False
+    )
+    assert ran.returncode in (1, 2)
+    assert b"Traceback" not in ran.stderr + ran.stdout
+    assert b"error" in ran.stderr.lower()

@@ -67,6 +67,7 @@ def test_the_api_survives_a_schema_driven_fuzz(
         deadline=None,
         database=None,
         phases=[Phase.explicit, Phase.generate],
+        derandomize=True,  # the same cases every run: a failure is a finding, not a coin toss
         suppress_health_check=list(HealthCheck),
     )
     @given(case=st.one_of(strategies), caller=st.sampled_from(["admin", "admin", "operator", "nobody"]))

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from centre import logins
+from centre import login_guard, logins
 from models.db import unit_of_work
 from web.auth import LoginRequired, log_in, log_out, page_user
 from web.forms import NO_FORM, Form, FormState, read_form
@@ -41,15 +41,39 @@ def login_page(request: Request, next: str = "/clients") -> Response:
 @router.post("/login")
 def login(request: Request, form: Annotated[Form, Depends(read_form)]) -> Response:
     target = _safe_next(form.text("next"))
+    username, address = form.text("username"), request.client.host if request.client else "unknown"
     with unit_of_work() as session:
-        account = logins.authenticate(session, form.text("username"), form.text("password"))
+        refused = login_guard.refusal(session, username, address)
+    if refused is not None:  # before the password is hashed: a flood of attempts costs no scrypt work
+        return _login_failed(request, form, target, 429, _too_many(refused), refused.retry_after_s)
+    with unit_of_work() as session:
+        account = logins.authenticate(session, username, form.text("password"))
+        if account is None:
+            login_guard.failed(session, username, address)
     if account is None:
-        state = FormState(
-            "login", form.refill(), {"": "The user name or password is wrong (or the account is disabled)."}
-        )
-        return render(request, "login.html", {"state": state, "next": target}, status_code=400)
+        return _login_failed(request, form, target, 400, _WRONG)
     log_in(request, account)
     return RedirectResponse(target, status_code=303)
+
+
+_WRONG = "The user name or password is wrong (or the account is disabled)."
+
+
+def _too_many(refused: login_guard.Refused) -> str:
+    return (
+        "Too many failed logins for this user name or from this address: "
+        f"try again in {refused.retry_after_s} seconds."
+    )
+
+
+def _login_failed(
+    request: Request, form: Form, target: str, status: int, message: str, retry_after_s: int | None = None
+) -> Response:
+    state = FormState("login", form.refill(), {"": message})
+    answer = render(request, "login.html", {"state": state, "next": target}, status_code=status)
+    if retry_after_s is not None:
+        answer.headers["Retry-After"] = str(retry_after_s)
+    return answer
 
 
 @router.post("/logout")
