@@ -50,6 +50,8 @@ from models.db import unit_of_work
 from worker import celery as worker_celery
 
 OPERATOR = "faults"
+# RabbitMQ is the machine's (a private one takes long to boot); each run uses queues of its own.
+AMQP_URL = os.environ.get("COMMISSIONER_FAULTS_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 SIM_USER = "centre"
 SIM_KEY = "faults-sim-key-7d1e"
 COMM_TYPE = "Control Center"
@@ -149,8 +151,16 @@ class Harness:
         tuning: Mapping[str, str] | None = None,
         calls_per_second: float = 1000.0,
         concurrency: int = 2,
+        broker: str = "redis",
+        hosts: int = 1,
     ) -> None:
+        """``broker``: "redis" (a private redis-server) or "amqp" (the machine's RabbitMQ, under queue
+        names of this run's own). ``hosts``: worker processes that each act as a host of its own (its
+        own data directory: nothing a host keeps on disk is shared)."""
         self.scenario = scenario
+        self.broker = broker
+        self.hosts = hosts
+        self._other_hosts: list[subprocess.Popen[bytes]] = []
         self.clients_count = clients_count
         self.tuning = {**BASE_TUNING, **(tuning or {})}
         self.calls_per_second = calls_per_second
@@ -205,6 +215,9 @@ class Harness:
         self.start_worker()
         # The figures are taken by then: nothing to wait for, and a warm shutdown can take 15 s.
         exits.callback(self.kill_worker)
+        for host in range(2, self.hosts + 1):
+            self._other_hosts.append(self._start_host(host))
+            exits.callback(stack.kill_group, self._other_hosts[-1])
         booting.result()
         self.sim = httpx.Client(
             base_url=f"http://127.0.0.1:{self.sim_port}", auth=(SIM_USER, SIM_KEY), timeout=30
@@ -213,7 +226,10 @@ class Harness:
         exits.enter_context(commissioner_process(self.env))
         self.clients = self._seed()
         self.wait_worker_ready()
-        self.queue_sampler = exits.enter_context(stack.QueueSampler(self.redis))
+        if self.broker == "redis":
+            self.queue_sampler = exits.enter_context(stack.QueueSampler(self.redis))
+        else:
+            exits.callback(stack.delete_amqp_queues, AMQP_URL, self.queue_prefix)
         exits.enter_context(stack.Every(0.5, self._supervise))
         self.started = time.monotonic()
 
@@ -224,7 +240,8 @@ class Harness:
         values |= {
             "COMMISSIONER_DATA_DIR": str(self.directory),
             "COMMISSIONER_DATABASE_URL": self.postgres.url_for(stack.DATABASE),
-            "COMMISSIONER_BROKER_URL": self.redis.url,
+            "COMMISSIONER_BROKER_URL": self.redis.url if self.broker == "redis" else AMQP_URL,
+            "COMMISSIONER_QUEUE_PREFIX": self.queue_prefix,
             "COMMISSIONER_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "COMMISSIONER_WEB_SECRET": Fernet.generate_key().decode(),
             "COMMISSIONER_ALLOW_INSECURE_CARRIERS": "true",  # the simulator runs on this machine
@@ -234,8 +251,22 @@ class Harness:
         kept = {k: v for k, v in os.environ.items() if not k.startswith("COMMISSIONER_")}
         return {**kept, **values}
 
+    @property
+    def queue_prefix(self) -> str:
+        return f"faults-{self.directory.name}-"
+
     def _worker_env(self) -> dict[str, str]:
         return {**self.env, "COMMISSIONER_LOG_LEVEL": "INFO"}
+
+    def _start_host(self, number: int) -> subprocess.Popen[bytes]:
+        """Another worker as another host would run it: its own data directory (pacing files, heartbeat,
+        key files) and log."""
+        data = self.directory / f"host-{number}"
+        data.mkdir()
+        env = {**self._worker_env(), "COMMISSIONER_DATA_DIR": str(data)}
+        log = str(self.directory / f"worker-host-{number}.log")
+        extra = ["--loglevel", "INFO", "-n", f"host{number}@%h"]
+        return start_worker(env, concurrency=self.concurrency, beat=False, extra=extra, log_path=log)
 
     def _remove_directory(self) -> None:
         if self.keep_logs:
@@ -358,6 +389,11 @@ class Harness:
 
     def script_errors(self, errors: list[dict[str, object]]) -> None:
         self.sim.post("/_admin/errors", json=errors).raise_for_status()
+
+    def hosts_that_ran(self) -> int:
+        """How many worker hosts carried out at least one execution (from their logs)."""
+        logs = [self.directory / "worker.log", *self.directory.glob("worker-host-*.log")]
+        return sum(1 for log in logs if log.exists() and "execution " in log.read_text(errors="replace"))
 
     def calls(self) -> list[dict[str, Any]]:
         answer = self.sim.get("/_admin/calls")

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import kombu
 import redis
 
 import migrations
@@ -122,6 +123,17 @@ def start_beat(env: Mapping[str, str], data_dir: Path, log_path: Path) -> subpro
         return subprocess.Popen(  # noqa: S603 - our own program
             args, env=dict(env), start_new_session=True, stdout=output, stderr=output
         )
+
+
+def delete_amqp_queues(url: str, prefix: str) -> None:
+    """Delete a run's own queues from the machine's RabbitMQ (it keeps queues until told)."""
+    from worker.celery import QUEUES
+
+    with kombu.Connection(url) as connection:  # type: ignore[no-untyped-call]
+        channel = connection.channel()
+        for name in QUEUES:
+            with contextlib.suppress(Exception):
+                channel.queue_delete(f"{prefix}{name}")
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -398,6 +398,62 @@ def ambiguous(short: bool) -> Figures:
     return figures
 
 
+# -- 9: workers on two hosts sharing one carrier account ---------------------------------------------
+
+
+def _two_hosts(broker: str) -> Callable[[bool], Figures]:
+    def run(short: bool) -> Figures:
+        rate, n = 2, _pick(short, 12, 60)
+        key = "9a" if broker == "amqp" else "9b"
+        with Harness(
+            key, clients_count=n, calls_per_second=rate, concurrency=CONCURRENCY, broker=broker, hosts=2
+        ) as harness:
+            harness.faults(rate_limit=rate)
+            harness.commission_all()
+            harness.drain(_drain_budget(n, per_second=rate / 2.5))
+            calls = [c for c in harness.calls() if "/devices/" in c["path"]]
+            served = harness.hosts_that_ran()
+            figures = harness.figures(
+                f"2 worker hosts on {broker}, one {rate} calls/s account, {n} commissions"
+            )
+        windows = Counter(math.floor(call["monotonic"]) for call in calls)
+        figures.extra.update(
+            limit=rate,
+            rate_limited=sum(1 for c in calls if c["errorCode"] == codes.RATE_LIMIT_EXCEEDED),
+            max_in_a_second=max(windows.values(), default=0),
+            hosts_that_ran=served,
+        )
+        return figures
+
+    return run
+
+
+def _check_two_hosts(figures: Figures) -> list[str]:
+    problems = _check_rate_limit(figures)
+    if figures.extra["hosts_that_ran"] < 2:
+        problems.append(f"only {figures.extra['hosts_that_ran']} of 2 worker hosts carried out executions")
+    return problems
+
+
+# -- 10: a carrier that cuts its answers -------------------------------------------------------------
+
+
+def cut_answers(short: bool) -> Figures:
+    n = _pick(short, 40, 200)
+    with Harness("10", clients_count=n, concurrency=CONCURRENCY) as harness:
+        harness.faults(cut_rate=0.2)
+        harness.commission_all()
+        harness.drain(_drain_budget(n, per_second=3))
+        cut = sum(1 for c in harness.calls() if c.get("fault") == "cut")
+        figures = harness.figures(f"20% of the carrier's 200 answers cut in half, {n} commissions")
+    figures.extra.update(cut=cut)
+    return figures
+
+
+def _check_cut(figures: Figures) -> list[str]:
+    return [] if figures.extra["cut"] else ["no answer was cut: the fault did not happen"]
+
+
 def _no_more(_figures: Figures) -> list[str]:
     return []
 
@@ -412,6 +468,9 @@ SCENARIOS = [
     Scenario("6", "carrier rate limit", rate_limit, _check_rate_limit),
     Scenario("7", "every documented error code", error_codes, _check_codes),
     Scenario("8", "ambiguous outcomes", ambiguous, _no_more),
+    Scenario("9a", "two worker hosts on RabbitMQ and PostgreSQL", _two_hosts("amqp"), _check_two_hosts),
+    Scenario("9b", "two worker hosts on Redis", _two_hosts("redis"), _check_two_hosts),
+    Scenario("10", "a carrier that cuts its answers", cut_answers, _check_cut),
 ]
 
 

@@ -117,6 +117,7 @@ class ApiGateway:
             if fault == "drop":
                 await self._drop(scope, receive, send, tap)
             else:
+                tap.cut = fault == "cut"
                 await (refusal or self.app)(scope, receive, tap.send)
         finally:
             facts = CallFacts(
@@ -182,14 +183,34 @@ class _ResponseTap:
         self._body = bytearray()
         self.status: int | None = None
         self.withhold = False  # note the answer but do not pass it on (the drop fault)
+        self.cut = False  # pass a successful answer on with its body cut in half (the cut fault)
+        self._start: Message | None = None
+        self._cut_body = bytearray()
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
         elif message["type"] == "http.response.body" and self._wants_body():
             self._body += message.get("body", b"")
-        if not self.withhold:
+        if self.cut and self.status is not None and 200 <= self.status < 300:
+            await self._send_cut(message)
+        elif not self.withhold:
             await self._send(message)
+
+    async def _send_cut(self, message: Message) -> None:
+        """Hold the answer until its last body part, then send its first half, Content-Length fitted (a
+        proxy that lost the rest of the answer but not its wits)."""
+        if message["type"] == "http.response.start":
+            self._start = message
+            return
+        self._cut_body += message.get("body", b"")
+        if message.get("more_body", False):
+            return
+        body = bytes(self._cut_body[: len(self._cut_body) // 2])
+        assert self._start is not None
+        headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"]
+        await self._send({**self._start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await self._send({"type": "http.response.body", "body": body})
 
     def _wants_body(self) -> bool:
         return self.status is not None and self.status >= 400 and len(self._body) < _TAP_LIMIT

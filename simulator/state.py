@@ -130,7 +130,7 @@ _DAY_WITH_OFFSET = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(Z|[+-][0-9]{2}:?[0-
 
 # fail: answer 500 at once; timeout: hang, then 500 (nothing applied); drop: apply the call, then hang
 # and never give its answer (the client cannot tell whether the change was made).
-Fault = Literal["fail", "timeout", "drop"]
+Fault = Literal["fail", "timeout", "drop", "cut"]
 
 
 class CarrierError(Exception):
@@ -165,6 +165,7 @@ class Faults:
     rate_limit: float = 0
     apply_delay_ms: float = 0
     drop_rate: float = 0
+    cut_rate: float = 0  # a successful answer's JSON body cut in half on the way (Content-Length fitted)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -203,6 +204,7 @@ _FAULT_BOUNDS = {
     "rate_limit": 1_000_000.0,
     "apply_delay_ms": 86_400_000.0,
     "drop_rate": 1.0,
+    "cut_rate": 1.0,
 }
 _MIN_RATE_LIMIT = 0.01
 
@@ -926,14 +928,17 @@ class Simulator:
     def draw_fault(self) -> Fault | None:
         """Decide (seeded) whether this call fails outright, hangs, is dropped, or goes through."""
         fail, hang, drop = self.faults.fail_rate, self.faults.timeout_rate, self.faults.drop_rate
-        if fail <= 0 and hang <= 0 and drop <= 0:
+        cut = self.faults.cut_rate
+        if fail <= 0 and hang <= 0 and drop <= 0 and cut <= 0:
             return None  # no draw, so a seeded sequence is not consumed while faults are off
         draw = self._rng.random()
         if draw < fail:
             return "fail"
         if draw < fail + hang:
             return "timeout"
-        return "drop" if draw < fail + hang + drop else None
+        if draw < fail + hang + drop:
+            return "drop"
+        return "cut" if draw < fail + hang + drop + cut else None
 
     # devices --------------------------------------------------------------------------------------
 
