@@ -155,3 +155,13 @@ def test_every_process_refuses_to_start_without_the_shared_keys(
     lines = [line for line in ran.stderr.splitlines() if line.strip()]
     assert any("COMMISSIONER_ENCRYPTION_KEYS" in line for line in lines), ran.stderr
     assert "Traceback" not in ran.stderr
+
+
+def test_the_database_pool_size_is_a_setting(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before, every process could open 30 connections, hard-coded: many hosts exhausted PostgreSQL."""
+    from models.db import make_engine
+
+    _settings(monkeypatch, db_pool_size="3", db_max_overflow="1")
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert (engine.pool.size(), engine.pool._max_overflow) == (3, 1)  # type: ignore[attr-defined]
+    engine.dispose()
