@@ -1,13 +1,15 @@
 """How errors become answers: messages users can act on as 4xx, and only real bugs as a logged 500.
 
-Pages get an HTML page (or, for htmx, a fragment and a redirect header); the JSON API gets
-``{"detail": "..."}``.
+Pages get an HTML page with the navigation (or, for htmx, a fragment and a redirect header); the JSON API
+gets one shape for every error, ``{"detail": "...", "errors": [...]}`` (web/api/schemas.py ``ErrorOut``),
+the list naming the fields a 422 found not valid.
 """
 
 from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -18,7 +20,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from centre.errors import Conflict, NotFound, NotPermitted, UserError
-from web.auth import CsrfRejected, Forbidden, LoginRequired
+from web.auth import CsrfRejected, Forbidden, LoginRequired, Principal, page_user
 from web.templating import render
 
 log = logging.getLogger("commissioner.web")
@@ -43,16 +45,27 @@ def user_error_status(error: UserError) -> int:
     return 422
 
 
+def _json(status: int, message: str, errors: list[dict[str, Any]] | None = None, **kw: Any) -> JSONResponse:
+    return JSONResponse({"detail": message, "errors": errors or []}, status_code=status, **kw)
+
+
 def _answer(request: Request, status: int, message: str) -> Response:
     if _is_api(request):
-        return JSONResponse({"detail": message}, status_code=status)
+        return _json(status, message)
     if _is_htmx(request):
         # htmx shows nothing for an error answer by default; this text is for the error region.
         return HTMLResponse(f'<p class="field-error" role="alert">{escape(message)}</p>', status_code=status)
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    return render(
-        request, "error.html", {"title": title, "message": message, "status": status}, status_code=status
-    )
+    context = {"title": title, "message": message, "status": status}
+    return render(request, "error.html", context, user=_who(request), status_code=status)
+
+
+def _who(request: Request) -> Principal | None:
+    """Whoever is logged in, so that an error page keeps the navigation."""
+    try:
+        return page_user(request)
+    except Exception:  # no session, or the database is what failed: an error page without navigation
+        return None
 
 
 async def _on_user_error(request: Request, error: Exception) -> Response:
@@ -87,7 +100,7 @@ async def _on_csrf(request: Request, _error: Exception) -> Response:
 async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     if _is_api(request):
-        return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
+        return _json(error.status_code, str(error.detail), headers=error.headers)
     if error.status_code == 404:
         return _answer(request, 404, "There is no such page.")
     if error.status_code == 405:
@@ -99,8 +112,14 @@ async def _on_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     if _is_api(request):
         # Without the offending input: it may be anything (1e400 parses as inf, which JSON cannot carry).
-        detail = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
-        return JSONResponse({"detail": jsonable_encoder(detail)}, status_code=422)
+        found = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+        first = found[0] if found else None
+        where = ".".join(str(part) for part in first["loc"][1:]) if first else ""
+        message = f"the request is not valid: {where + ': ' if where else ''}{first['msg'] if first else ''}"
+        return _json(422, message.rstrip(": "), jsonable_encoder(found))
+    if any(e["loc"] and e["loc"][0] == "path" for e in error.errors()):
+        # /clients/abc names no client, as /clients/999999 does not: the same 404 page.
+        return _answer(request, 404, "There is no such page.")
     return _answer(request, 422, "The request was not valid: check the address and the form.")
 
 

@@ -98,7 +98,7 @@ def test_commission_and_decommission(
     before = snapshot()
     empty = app_client.post(f"/api/clients/{CLIENT}/decommission", headers=headers, json={"reason": "   "})
     assert empty.status_code == 422
-    assert empty.json() == {"detail": "decommission reason must not be empty"}
+    assert empty.json() == {"detail": "decommission reason must not be empty", "errors": []}
     assert snapshot() == before
 
     answer = app_client.post(

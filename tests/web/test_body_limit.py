@@ -30,7 +30,10 @@ def test_a_declared_oversized_body_is_refused_before_it_is_read(
     answer = app_client.post("/api/signals", content=b"{}", headers=headers)
 
     assert answer.status_code == 413
-    assert answer.json() == {"detail": "The request body is larger than 16 MB; nothing was changed."}
+    assert answer.json() == {
+        "detail": "The request body is larger than 16 MB; nothing was changed.",
+        "errors": [],
+    }
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert snapshot() == before
 

@@ -99,7 +99,7 @@ def test_an_operator_token_gets_403_on_every_admin_api_call(
             method, url, headers=bearer(world["operator_token"]), json=bodies.get(method)
         )
         assert answer.status_code == 403, (method, url, answer.text)
-        assert answer.json() == {"detail": "this call needs an API token with the admin role"}
+        assert answer.json() == {"detail": "this call needs an API token with the admin role", "errors": []}
     assert snapshot() == before
 
 

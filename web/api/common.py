@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from models import Client, CommunicatorType
 from pipeline.history import HistoryEntry
 from web.api.schemas import ClientOut, CommunicatorTypeOut, ErrorOut, HistoryEntryOut
-
-
-class ValidationErrorOut(BaseModel):
-    """A refused request: a message (our checks) or a list of field errors (the request's shape)."""
-
-    detail: str | list[dict[str, Any]]
-
 
 _MEANING = {
     400: "The body could not be read (not UTF-8 JSON)",
@@ -30,10 +21,7 @@ _MEANING = {
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses`` of an operation that may answer ``codes`` (401 and 422 always; 400 with a body)."""
     wanted = sorted({401, 422, *codes})
-    return {
-        code: {"model": ValidationErrorOut if code == 422 else ErrorOut, "description": _MEANING[code]}
-        for code in wanted
-    }
+    return {code: {"model": ErrorOut, "description": _MEANING[code]} for code in wanted}
 
 
 def client_out(client: Client) -> ClientOut:

@@ -27,8 +27,21 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FieldErrorOut(BaseModel):
+    """One field of the request that was not valid."""
+
+    loc: list[str | int] = Field(description="Where: body, query or path, then the field's name")
+    msg: str = Field(description="What is wrong with it")
+    type: str = Field(description="A stable name of the check that failed")
+
+
 class ErrorOut(BaseModel):
+    """Every error answer of the API has this shape."""
+
     detail: str = Field(description="What was wrong, for people")
+    errors: list[FieldErrorOut] = Field(
+        default_factory=list, description="The request's fields that were not valid (422), else empty"
+    )
 
 
 class SignalIn(_In):

@@ -234,7 +234,7 @@ def test_unknown_jobs_are_404_and_impossible_ids_422(admin: Browser) -> None:
     admin.page("/bulk")
     assert admin.post("/bulk/999/resume").status_code == 404
     for bad in ("0", "-1", "2147483648", "x"):
-        assert admin.http.get(f"/bulk/{bad}").status_code == 422, bad
+        assert admin.http.get(f"/bulk/{bad}").status_code == 404, bad
 
 
 # -- a job from upload to result file ----------------------------------------------------------------

@@ -160,7 +160,7 @@ def test_only_admin_tokens_retire_and_only_when_confirmed(
     refused = operator_api.post(f"/{iccid}/retire", {"confirm": True})
     assert (refused.status_code, refused.json()) == (
         403,
-        {"detail": "this call needs an API token with the admin role"},
+        {"detail": "this call needs an API token with the admin role", "errors": []},
     )
     for body in ({}, {"confirm": False}, {"confirm": "yes"}):
         assert admin_api.post(f"/{iccid}/retire", body).status_code == 422, body
@@ -179,7 +179,10 @@ def test_an_sms_is_queued_and_bad_text_is_refused(
     for text in ("", "x" * 161, "nul \x00", "bell \x07"):
         assert operator_api.post(f"/{iccid}/sms", {"text": text}).status_code == 422, text
     blank = operator_api.post(f"/{iccid}/sms", {"text": "   "})
-    assert (blank.status_code, blank.json()) == (422, {"detail": "the SMS text must not be empty"})
+    assert (blank.status_code, blank.json()) == (
+        422,
+        {"detail": "the SMS text must not be empty", "errors": []},
+    )
     assert snapshot() == before
     answer = operator_api.post(f"/{iccid}/sms", {"text": "wake up\nnow"})
     assert answer.status_code == 202, answer.text
