@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,6 +47,15 @@ def _parse_template(session: Session, value: str) -> str:
     return code
 
 
+def _parse_time_zone(_session: Session, value: str) -> str:
+    name = value.strip()
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise InvalidInput(f"{name[:60]!r} is not a time zone: use a name such as Europe/London") from None
+    return name
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     name: str
@@ -57,6 +67,7 @@ class SettingSpec:
 DEFAULT_COMMISSION_ON_CREATE = "default_commission_date_to_current_time"
 DEFAULT_ACTION_PLAN = "default_action_plan"
 NEW_CLIENT_TEMPLATE = "new_client_template"
+TIME_ZONE = "time_zone"
 
 SPECS: dict[str, SettingSpec] = {
     spec.name: spec
@@ -79,8 +90,22 @@ SPECS: dict[str, SettingSpec] = {
             "",
             _parse_template,
         ),
+        SettingSpec(
+            TIME_ZONE,
+            "The centre's time zone: every time on the pages is shown in it, with its name",
+            "UTC",
+            _parse_time_zone,
+        ),
     )
 }
+
+
+def time_zone(session: Session) -> ZoneInfo:
+    """The centre's time zone (a zone removed from the system's database since: UTC)."""
+    try:
+        return ZoneInfo(get(session, TIME_ZONE))
+    except (ValueError, ZoneInfoNotFoundError):
+        return ZoneInfo("UTC")
 
 
 def _spec(name: str) -> SettingSpec:

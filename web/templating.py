@@ -5,12 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from sqlalchemy.exc import SQLAlchemyError
 
 import features
+from centre import system_settings
+from models.config_cache import ConfigCache
+from models.db import unit_of_work
 from web.auth import CSRF_FIELD, CSRF_HEADER, Principal, csrf_token
 
 HERE = Path(__file__).resolve().parent
@@ -20,9 +27,27 @@ templates = Jinja2Templates(directory=[HERE / "templates", *(d for d in _FEATURE
 _FLASHES = "flashes"
 
 
-def _when(moment: datetime | None) -> str:
-    """A timestamp in the server's local time zone, to the second."""
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+_UTC = ZoneInfo("UTC")
+_zones: ConfigCache[str, ZoneInfo] = ConfigCache()
+
+
+def centre_zone() -> ZoneInfo:
+    """The centre's time zone (a system setting), read once per configuration generation; UTC when the
+    database cannot be asked (the page saying so must still be shown)."""
+    try:
+        with unit_of_work() as session:
+            return _zones.get(session, "zone", lambda: system_settings.time_zone(session))
+    except SQLAlchemyError:
+        return _UTC
+
+
+@pass_context
+def _when(context: Context, moment: datetime | None) -> str:
+    """A timestamp in the centre's time zone, to the second, the zone named (e.g. 14:05:07 CET)."""
+    if moment is None:
+        return ""
+    zone: ZoneInfo = context.get("tz") or _UTC
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 templates.env.filters["when"] = _when
@@ -45,6 +70,7 @@ def render(
     """Render ``template`` with the user, the CSRF token and pending flash messages."""
     full = {
         "user": user,
+        "tz": centre_zone(),
         "csrf_token": csrf_token(request),
         "flashes": request.session.pop(_FLASHES, []),
         **(context or {}),
@@ -61,5 +87,5 @@ def render_fragment(
     status_code: int = 200,
 ) -> HTMLResponse:
     """Render a piece of a page for htmx to swap in (flash messages stay for the next full page)."""
-    full = {"user": user, "csrf_token": csrf_token(request), **(context or {})}
+    full = {"user": user, "tz": centre_zone(), "csrf_token": csrf_token(request), **(context or {})}
     return templates.TemplateResponse(request, template, full, status_code=status_code)

@@ -20,16 +20,11 @@ def _safe_next(target: str) -> str:
     """Only a path on this site: never another site (open redirect) or a protocol-relative URL."""
     if target.startswith("/") and not target.startswith(("//", "/\\")) and "\x00" not in target:
         return target
-    return "/clients"
-
-
-@router.get("/")
-def home() -> Response:
-    return RedirectResponse("/clients", status_code=303)
+    return "/attention"
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/clients") -> Response:
+def login_page(request: Request, next: str = "/attention") -> Response:
     try:
         page_user(request)
         return RedirectResponse(_safe_next(next), status_code=303)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from features.drift import judge
 from features.drift.judge import CarrierSim
 from models import CommunicatorType, ExecutionStatus, TaskExecution, utcnow
 from models.db import unit_of_work
+from pipeline import outbox
 from tests import factories as f
 from tests.web.fixtures import CLIENT, Browser, bearer, client_id
 
@@ -106,3 +108,29 @@ def test_the_api_documents_the_drift_report(app_client: TestClient, world: dict[
     operation = document["paths"]["/api/drift"]["get"]
     assert set(operation["responses"]) == {"200", "401", "422"}
     assert "DriftOut" in document["components"]["schemas"]
+
+
+class _FakeBroker:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, list[object], str]] = []
+
+    def send_task(self, name: str, *, args: list[object], queue: str, retry: bool) -> None:
+        self.sent.append((name, args, queue))
+
+
+def test_reconcile_now_asks_the_workers_and_the_page_refreshes_itself(
+    operator: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the Drift page did not refresh and its text told staff to run a command."""
+    broker = _FakeBroker()
+    monkeypatch.setattr(outbox, "_broker", broker)
+    with unit_of_work() as session:
+        comm = f.jasper_type(session, "Carrier R")
+    page = operator.page("/drift")
+    assert 'hx-get="/drift/items"' in page
+    assert "SIMs out of line at the end of each day" in page
+    answer = operator.post("/drift/reconcile", {"communicator_type_id": str(comm.id)}, htmx=True)
+    assert "Reconciliation started" in answer.text
+    assert broker.sent == [("reconcile.account", [comm.id], "commissioner")]
+    assert operator.post("/drift/reconcile", {"communicator_type_id": "999"}, htmx=True).status_code == 404
+    assert operator.post("/drift/reconcile", {"communicator_type_id": "x"}, htmx=True).status_code == 422

@@ -1,0 +1,202 @@
+"""What needs a person now, newest first, as one list of plain items.
+
+- ``failed``: an execution that failed, and is still the last word on its target (no retry or newer
+  press came after it).
+- ``unconfirmed``: a change the carrier accepted but did not show when read back, likewise the last word.
+- ``drift``: a SIM whose status at the carrier is not what it should be (features/drift).
+
+An item leaves the list by itself once a retry or a newer press on its target succeeds, or once the
+carrier agrees again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from features.drift import judge
+from models import Client, CommunicatorType, ExecutionStatus, Outcome, Signal, TaskExecution, utcnow
+
+KINDS = ("failed", "unconfirmed", "drift")
+_EXECUTION_KINDS = {ExecutionStatus.FAILED: "failed", ExecutionStatus.UNCONFIRMED: "unconfirmed"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing that needs a person, for the page and the JSON API."""
+
+    kind: str
+    client_id: int
+    client_code: str
+    client_name: str
+    iccid: str | None
+    since: datetime
+    message: str
+    execution_id: int | None = None  # what Retry retries
+    communicator_type_id: int | None = None  # what "reconcile now" reads again
+    communicator_type: str | None = None
+
+
+def items(session: Session, *, kind: str | None = None, text: str = "", limit: int = 500) -> list[Item]:
+    """Everything that needs a person now (of one ``kind`` only, or matching ``text`` in the client's
+    code or name, the ICCID or the message), newest first."""
+    found: list[Item] = []
+    if kind in (None, "failed", "unconfirmed"):
+        found += _executions(session, kind, limit)
+    if kind in (None, "drift"):
+        found += _drift(session)
+    wanted = text.strip().lower()
+    if wanted:
+        found = [item for item in found if wanted in _haystack(item)]
+    return sorted(found, key=lambda item: item.since, reverse=True)[:limit]
+
+
+def count(session: Session) -> int:
+    """How many things need a person now (the navigation bar's number)."""
+    return len(_executions(session, None, 10_000)) + len(judge.open_drift(session))
+
+
+def _haystack(item: Item) -> str:
+    return " ".join([item.client_code, item.client_name, item.iccid or "", item.message]).lower()
+
+
+def _last_word() -> ColumnElement[bool]:
+    """The execution is the last on its target: nothing newer on the same SIM (or, for an execution
+    without a target, for the same signal and task)."""
+    later = aliased(TaskExecution)
+    same_target = or_(
+        and_(TaskExecution.target_key.is_not(None), later.target_key == TaskExecution.target_key),
+        and_(
+            TaskExecution.target_key.is_(None),
+            later.signal_id == TaskExecution.signal_id,
+            later.task_id == TaskExecution.task_id,
+        ),
+    )
+    return ~exists().where(same_target, later.id > TaskExecution.id)
+
+
+def _executions(session: Session, kind: str | None, limit: int) -> list[Item]:
+    statuses = [status for status, name in _EXECUTION_KINDS.items() if kind in (None, name)]
+    rows = session.execute(
+        select(TaskExecution, Client)
+        .join(Client, Client.id == TaskExecution.client_id)
+        .where(TaskExecution.status.in_(statuses), _last_word())
+        .order_by(TaskExecution.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        Item(
+            kind=_EXECUTION_KINDS[execution.status],
+            client_id=client.id,
+            client_code=client.label,
+            client_name=client.name,
+            iccid=execution.target.get("iccid"),
+            since=execution.finished_at or execution.created_at,
+            message=execution.last_error or "",
+            execution_id=execution.id,
+        )
+        for execution, client in rows
+    ]
+
+
+def _drift(session: Session) -> list[Item]:
+    names = {
+        comm_id: name for comm_id, name in session.execute(select(CommunicatorType.id, CommunicatorType.name))
+    }
+    return [
+        Item(
+            kind="drift",
+            client_id=client.id,
+            client_code=client.label,
+            client_name=client.name,
+            iccid=drift.iccid,
+            since=drift.detected_at,
+            message=f"the carrier says {drift.carrier_status}; it should be {drift.expected_status}",
+            communicator_type_id=drift.communicator_type_id,
+            communicator_type=names.get(drift.communicator_type_id),
+        )
+        for drift, client in judge.open_drift(session)
+    ]
+
+
+@dataclass(frozen=True)
+class Hour:
+    """Outcomes in one hour."""
+
+    start: datetime
+    succeeded: int
+    failed: int
+    unconfirmed: int
+
+
+def outcomes_per_hour(session: Session, hours: int = 24, now: datetime | None = None) -> list[Hour]:
+    """Task outcomes in each of the last ``hours`` hours, oldest first (the page's chart)."""
+    now = (now or utcnow()).replace(minute=0, second=0, microsecond=0)
+    first = now - timedelta(hours=hours - 1)
+    rows = session.execute(
+        select(Signal.received_at, Signal.outcome).where(
+            Signal.outcome.is_not(None), Signal.received_at >= first
+        )
+    ).all()
+    counts: dict[tuple[datetime, Outcome | None], int] = {}
+    for received, outcome in rows:
+        hour = received.replace(minute=0, second=0, microsecond=0)
+        counts[(hour, outcome)] = counts.get((hour, outcome), 0) + 1
+    return [
+        Hour(
+            start,
+            counts.get((start, Outcome.SUCCEEDED), 0),
+            counts.get((start, Outcome.FAILED), 0),
+            counts.get((start, Outcome.UNCONFIRMED), 0),
+        )
+        for start in (first + timedelta(hours=n) for n in range(hours))
+    ]
+
+
+@dataclass(frozen=True)
+class SimState:
+    """A SIM's last known state: its newest execution's outcome (for the Maintenance view)."""
+
+    iccid: str
+    status: str  # succeeded, failed, unconfirmed, pending, running, superseded
+    text: str
+    at: datetime
+
+
+def sim_states(session: Session, iccids: list[str]) -> dict[str, SimState]:
+    """The newest execution on each of ``iccids``, by ICCID."""
+    if not iccids:
+        return {}
+    newest = (
+        select(func.max(TaskExecution.id))
+        .where(TaskExecution.target_key.in_([f"sim:{iccid}" for iccid in iccids]))
+        .group_by(TaskExecution.target_key)
+    )
+    outcome = aliased(Signal)
+    rows = session.execute(
+        select(TaskExecution, outcome.memo)
+        .outerjoin(
+            outcome,
+            and_(outcome.execution_id == TaskExecution.id, outcome.client_id == TaskExecution.client_id),
+        )
+        .where(TaskExecution.id.in_(newest))
+    ).all()
+    return {
+        row.target["iccid"]: SimState(
+            row.target["iccid"],
+            row.status.value,
+            memo or row.last_error or _IN_FLIGHT.get(row.status, ""),
+            row.finished_at or row.created_at,
+        )
+        for row, memo in rows
+        if row.target.get("iccid")
+    }
+
+
+_IN_FLIGHT = {
+    ExecutionStatus.PENDING: "waiting for a worker",
+    ExecutionStatus.RUNNING: "the carrier is being asked",
+}
