@@ -126,6 +126,7 @@ def family(session: Session, client: Client) -> list[Client]:
 def commission(session: Session, client: Client, operator: str, memo: str = "") -> list[Signal]:
     """Commission ``client`` (and its base and linked areas): set the date, log 65516 on each."""
     memo = validation.memo(memo)
+    writable(client)
     _no_templates(client)
     now = utcnow()
     seen: signals.SeenTargets = set()
@@ -147,6 +148,7 @@ def decommission(
     Taking the client offline stops its responses to ordinary signals, but 65517 is a system event and
     still runs its tasks: otherwise the SIM would never be deactivated.
     """
+    writable(client)
     _no_templates(client)
     reason = validation.required_text(reason, "decommission reason", 500)
     now = utcnow()
@@ -185,6 +187,7 @@ def add_device(
 ) -> AddonDevice:
     """Add an add-on device; on a carrier platform's communicator type the Device Ref No must be a valid
     ICCID."""
+    writable(client)
     comm = session.scalar(select(CommunicatorType).where(CommunicatorType.name == communicator_type_name))
     if comm is None:
         raise NotFound(f"no communicator type named {communicator_type_name!r}")
@@ -232,12 +235,26 @@ def search(session: Session, text: str, limit: int = 50) -> list[Client]:
             select(Client)
             .where(
                 Client.is_template.is_(False),
+                Client.retired_at.is_(None),
                 or_(Client.client_code.ilike(pattern), Client.name.ilike(pattern)),
             )
             .order_by(Client.client_code, Client.area)
             .limit(limit)
         )
     )
+
+
+def writable(client: Client) -> None:
+    """Refuse any change to a retired client (centre/corrections.py retires and restores)."""
+    if client.retired_at is not None:
+        raise Conflict(f"{client.label} is retired: it is read-only (restore it to change it)")
+
+
+def is_commissioned(client: Client) -> bool:
+    """Whether the client's last press was a commission (its SIM should be on)."""
+    if client.commissioned_at is None:
+        return False
+    return client.decommissioned_at is None or client.commissioned_at > client.decommissioned_at
 
 
 def get(session: Session, client_id: int) -> Client:
@@ -250,6 +267,7 @@ def get(session: Session, client_id: int) -> Client:
 
 def set_dealer(session: Session, client: Client, dealer_name: str, operator: str) -> Client:
     """Put ``client`` under the dealer named ``dealer_name`` (empty: no dealer)."""
+    writable(client)
     dealer = None
     if dealer_name.strip():
         dealer = session.scalar(select(Dealer).where(Dealer.name == dealer_name.strip()))

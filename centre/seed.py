@@ -83,6 +83,7 @@ def seed(session: Session, operator: str) -> None:
         system_events.SIM_CONSOLE_ACTION: result,
         system_events.SIM_DRIFT: failure,
         system_events.RECONCILIATION_SUMMARY: result,
+        system_events.RECORD_CORRECTED: result,
     }
     for type_no, plan in plans.items():
         _get_or_add(

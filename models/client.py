@@ -36,6 +36,8 @@ class Client(Base):
     decommissioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decommission_reason: Mapped[str | None] = mapped_column(Text)
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Retired: kept with its history, hidden from searches and lists, and changed no more.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

@@ -83,7 +83,7 @@ def _executions(session: Session, kind: str | None, limit: int) -> list[Item]:
     rows = session.execute(
         select(TaskExecution, Client)
         .join(Client, Client.id == TaskExecution.client_id)
-        .where(TaskExecution.status.in_(statuses), _last_word())
+        .where(TaskExecution.status.in_(statuses), _last_word(), Client.retired_at.is_(None))
         .order_by(TaskExecution.id.desc())
         .limit(limit)
     ).all()
@@ -103,9 +103,8 @@ def _executions(session: Session, kind: str | None, limit: int) -> list[Item]:
 
 
 def _drift(session: Session) -> list[Item]:
-    names = {
-        comm_id: name for comm_id, name in session.execute(select(CommunicatorType.id, CommunicatorType.name))
-    }
+    rows = session.execute(select(CommunicatorType.id, CommunicatorType.name)).all()
+    names = {row[0]: row[1] for row in rows}
     return [
         Item(
             kind="drift",
