@@ -1,4 +1,5 @@
-"""``commissioner client ...``: add clients and devices, commission, decommission, read history."""
+"""``commissioner client ...``: add, list, show, rename and retire clients; add, list, edit and remove
+their devices; commission, decommission, read history."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import json
 
 import click
 
-from centre import clients, validation
+from centre import clients, corrections, validation
 from centre.clients import ClientRef
-from cli.context import client_ref, client_ref_options, operator, session
+from cli.context import Id, client_ref, client_ref_options, operator, session
+from cli.output import emit, json_option, table
+from models import AddonDevice, Client, CommunicatorType
 from pipeline import history
 from pipeline.history import HistoryEntry
 
@@ -81,7 +84,7 @@ def commission(code: str, memo: str, area: int | None, port: str | None) -> None
     with session() as s:
         found = clients.find(s, client_ref(code, area, port))
         logged = clients.commission(s, found, operator(), memo)
-    click.echo(f"{found.label} commissioned ({len(logged)} account(s)); outcomes follow in its history")
+    click.echo(f"{found.label} commissioned{_family(len(logged))}; the outcome follows in its history")
 
 
 @client.command("decommission")
@@ -94,7 +97,12 @@ def decommission(code: str, reason: str, offline: bool, area: int | None, port: 
     with session() as s:
         found = clients.find(s, client_ref(code, area, port))
         logged = clients.decommission(s, found, operator(), reason, offline=offline)
-    click.echo(f"{found.label} decommissioned ({len(logged)} account(s)); outcomes follow in its history")
+    click.echo(f"{found.label} decommissioned{_family(len(logged))}; the outcome follows in its history")
+
+
+def _family(accounts: int) -> str:
+    others = accounts - 1
+    return f" with its {others} linked account{'s' if others != 1 else ''}" if others else ""
 
 
 @client.command("history")
@@ -121,3 +129,115 @@ def format_entry(entry: HistoryEntry) -> str:
     who = f" ({entry.operator})" if entry.operator else ""
     text = f"{when}  {entry.type_no:>5}  {entry.description}{outcome}{memo}{who}  <{entry.source}>"
     return validation.printable(text)  # a memo written before it was checked must not forge lines
+
+
+def client_json(client: Client) -> dict[str, object]:
+    return {
+        "id": client.id,
+        "code": client.client_code,
+        "area": client.area,
+        "port": client.port,
+        "name": client.name,
+        "commissioned_at": client.commissioned_at,
+        "decommissioned_at": client.decommissioned_at,
+        "decommission_reason": client.decommission_reason,
+        "offline": client.offline,
+        "retired_at": client.retired_at,
+    }
+
+
+def _device_json(device: AddonDevice, comm: CommunicatorType) -> dict[str, object]:
+    return {
+        "id": device.id,
+        "communicator_type": comm.name,
+        "kind": comm.kind,
+        "device_ref_no": device.device_ref_no,
+    }
+
+
+@client.command("list")
+@click.option("--search", default="", help="Text in the code or name.")
+@json_option
+def client_list(search: str, as_json: bool) -> None:
+    """Clients whose code or name holds the text (retired ones are not listed)."""
+    with session() as s:
+        found = [client_json(c) for c in clients.search(s, search, limit=1000)]
+    emit(
+        as_json, found, table(found, ["code", "area", "port", "name", "commissioned_at", "decommissioned_at"])
+    )
+
+
+@client.command("show")
+@click.argument("code")
+@json_option
+@client_ref_options
+def client_show(code: str, as_json: bool, area: int | None, port: str | None) -> None:
+    """One client, with its add-on devices."""
+    with session() as s:
+        found = clients.find(s, client_ref(code, area, port))
+        devices = [_device_json(d, c) for d, c in clients.devices(s, found)]
+        data = client_json(found)
+    lines = [f"{key}: {'-' if value is None else value}" for key, value in data.items()]
+    lines += [f"device {d['id']}: {d['communicator_type']} {d['device_ref_no'] or '(none)'}" for d in devices]
+    emit(as_json, data | {"devices": devices}, lines)
+
+
+@client.command("rename")
+@click.argument("code")
+@click.argument("name")
+@client_ref_options
+def client_rename(code: str, name: str, area: int | None, port: str | None) -> None:
+    """Give a client another name (its code, area and port stay)."""
+    with session() as s:
+        found = corrections.rename(s, clients.find(s, client_ref(code, area, port)), name, operator())
+        click.echo(f"{found.label} is now named {found.name!r}")
+
+
+@client.command("retire")
+@click.argument("code")
+@click.option("--restore", is_flag=True, help="Bring a retired client back instead.")
+@client_ref_options
+def client_retire(code: str, restore: bool, area: int | None, port: str | None) -> None:
+    """Retire a decommissioned client: kept with its history, hidden from lists, read-only."""
+    with session() as s:
+        found = clients.find(s, client_ref(code, area, port))
+        (corrections.restore if restore else corrections.retire)(s, found, operator())
+        click.echo(f"{found.label} {'restored' if restore else 'retired'}")
+
+
+@device.command("list")
+@click.argument("code")
+@json_option
+@client_ref_options
+def device_list(code: str, as_json: bool, area: int | None, port: str | None) -> None:
+    """The client's add-on devices."""
+    with session() as s:
+        found = clients.find(s, client_ref(code, area, port))
+        rows = [_device_json(d, c) for d, c in clients.devices(s, found)]
+    emit(as_json, rows, table(rows, ["id", "communicator_type", "kind", "device_ref_no"]))
+
+
+@device.command("edit")
+@click.argument("code")
+@click.argument("device_id", type=Id)
+@click.option("--device-ref-no", required=True, help="The new Device Ref No (for a SIM: its ICCID).")
+@client_ref_options
+def device_edit(code: str, device_id: int, device_ref_no: str, area: int | None, port: str | None) -> None:
+    """Change an add-on device's Device Ref No (to move a commissioned client to a new SIM, use
+    ``commissioner sim swap``: it switches the new SIM on and the old one off)."""
+    with session() as s:
+        found = clients.find(s, client_ref(code, area, port))
+        edited, old = corrections.edit_device(s, found, device_id, operator(), device_ref_no=device_ref_no)
+        click.echo(f"device {device_id} of {found.label}: {old or '(none)'} -> {edited.device_ref_no}")
+
+
+@device.command("remove")
+@click.argument("code")
+@click.argument("device_id", type=Id)
+@client_ref_options
+def device_remove(code: str, device_id: int, area: int | None, port: str | None) -> None:
+    """Remove an add-on device (its SIM's history stays)."""
+    with session() as s:
+        found = clients.find(s, client_ref(code, area, port))
+        corrections.remove_device(s, found, device_id, operator())
+        click.echo(f"device {device_id} removed from {found.label}")

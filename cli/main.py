@@ -22,6 +22,7 @@ from cli.context import (
     operator,
     session,
 )
+from cli.output import emit, json_option
 from config import get_config
 from config.logs import configure_logging
 from features.sim_console import service as sim_console
@@ -128,11 +129,13 @@ def settings_group() -> None:
 
 
 @settings_group.command("show")
-def settings_show() -> None:
+@json_option
+def settings_show(as_json: bool) -> None:
     """Show every system-wide setting."""
     with session() as s:
-        for name, value in system_settings.all_settings(s).items():
-            click.echo(f"{name} = {value!r}  # {system_settings.SPECS[name].label}")
+        values = system_settings.all_settings(s)
+    lines = [f"{name} = {value!r}  # {system_settings.SPECS[name].label}" for name, value in values.items()]
+    emit(as_json, values, lines)
 
 
 @settings_group.command("set")

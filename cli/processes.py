@@ -86,9 +86,7 @@ def start_worker(
     args = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--loglevel", "WARNING"]
     args += ["-c", str(concurrency)]
     if beat:
-        data_dir = environ.get("COMMISSIONER_DATA_DIR", "var")
-        os.makedirs(data_dir, exist_ok=True)
-        args += ["--beat", "--schedule", os.path.join(data_dir, "celerybeat-schedule")]
+        args += ["--beat"]  # its schedule file goes to the data dir (worker/celery.py)
     output = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child owns it
     try:
         return subprocess.Popen(

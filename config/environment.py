@@ -27,6 +27,12 @@ EXAMPLE_WEB_SECRET = "EXAMPLE-WEB-SECRET-DO-NOT-USE-IN-PRODUCTION"  # noqa: S105
 _GENERATE_KEY = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 
 
+def _default_data_dir() -> Path:
+    """$XDG_DATA_HOME/commissioner, else ~/.local/share/commissioner (as Linux tools keep their data)."""
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".local" / "share") / "commissioner"
+
+
 class ConfigurationError(SystemExit):
     """The configuration cannot run a process; the message (one line) names the setting. A SystemExit,
     so that any process refusing to start says that line and nothing else."""
@@ -60,7 +66,9 @@ class Config(BaseSettings):
         env_prefix="COMMISSIONER_", env_file=".env", extra="ignore", frozen=True
     )
 
-    data_dir: Path = Path("var")
+    # Where the embedded default keeps its database, broker, key files, pacing files and beat's schedule:
+    # one place per user, whatever directory a command runs in (a relative value is made absolute).
+    data_dir: Path = Field(default_factory=lambda: _default_data_dir())
     database_url: str = ""  # default: SQLite under data_dir
     broker_url: str = ""  # default: kombu's SQLAlchemy transport on SQLite under data_dir
 
@@ -157,6 +165,11 @@ class Config(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # A variable set in the environment wins, then a *_FILE, then .env.
         return init_settings, env_settings, _SecretFiles(settings_cls), dotenv_settings
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
 
     @field_validator("encryption_keys", "web_secret", mode="before")
     @classmethod

@@ -21,7 +21,7 @@ from celery import signals
 from sqlalchemy import Connection, text
 
 from config import get_config
-from config.files import private_file
+from config.files import private_directory, private_file
 from models.db import get_engine
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ def install() -> None:
 
 def _take_the_schedule(**_: Any) -> None:
     config = get_config()
+    private_directory(config.data_dir)  # beat keeps its schedule file there, and cannot make the directory
     if config.embedded:
         _held.append(_file_lock(config.data_dir / "beat.lock"))
     else:

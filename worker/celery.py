@@ -97,6 +97,8 @@ def make_app() -> Celery:
         # Task events for Flower: the worker reports each task's progress, the publisher each send.
         worker_send_task_events=config.task_events,
         task_send_sent_event=config.task_events,
+        # Beat's own record of when each entry last ran, in the data dir, not where beat was started.
+        beat_schedule_filename=str(config.data_dir / "celerybeat-schedule"),
         beat_schedule={
             "relay": {
                 "task": "relay.sweep",

@@ -15,6 +15,7 @@ import click
 
 from centre import clients, sims
 from cli.context import client_ref, client_ref_options, operator, session
+from cli.output import emit, json_option
 from cli.processes import wait_until
 from features.sim_console import service as sim_console
 from models import ACTIVE_STATUSES, TaskExecution
@@ -33,19 +34,22 @@ def _locate(code: str, area: int | None, port: str | None, iccid: str | None) ->
 
 @sim.command("list")
 @click.argument("code")
+@json_option
 @client_ref_options
-def sim_list(code: str, area: int | None, port: str | None) -> None:
+def sim_list(code: str, as_json: bool, area: int | None, port: str | None) -> None:
     """The client's SIMs and their communicator types."""
     with session() as s:
-        for item in sims.of_client(s, clients.find(s, client_ref(code, area, port))):
-            click.echo(f"{item.iccid}  {item.communicator_type}")
+        found = sims.of_client(s, clients.find(s, client_ref(code, area, port)))
+    rows = [{"iccid": sim.iccid, "communicator_type": sim.communicator_type} for sim in found]
+    emit(as_json, rows, [f"{row['iccid']}  {row['communicator_type']}" for row in rows])
 
 
 @sim.command("overview")
 @click.argument("code")
 @iccid_option
+@json_option
 @client_ref_options
-def sim_overview(code: str, iccid: str | None, area: int | None, port: str | None) -> None:
+def sim_overview(code: str, iccid: str | None, as_json: bool, area: int | None, port: str | None) -> None:
     """Status, rate plan, communication plan and dates, read live from the carrier."""
     view = sim_console.overview(_locate(code, area, port, iccid))
     d = view.device
@@ -61,34 +65,52 @@ def sim_overview(code: str, iccid: str | None, area: int | None, port: str | Non
         "Overage limit override": view.overage_limit_override,
         "Read at": view.read_at,
     }
-    for label, value in lines.items():
-        click.echo(f"{label + ':':<24}{'-' if value is None else value}")
+    data = {label.lower().replace(" ", "_"): value for label, value in lines.items()}
+    emit(
+        as_json,
+        data,
+        [f"{label + ':':<24}{'-' if value is None else value}" for label, value in lines.items()],
+    )
 
 
 @sim.command("usage")
 @click.argument("code")
 @iccid_option
 @click.option("--cycle-start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="YYYY-MM-DD")
+@json_option
 @client_ref_options
-def sim_usage(code: str, iccid: str | None, cycle_start: Any, area: int | None, port: str | None) -> None:
+def sim_usage(
+    code: str, iccid: str | None, cycle_start: Any, as_json: bool, area: int | None, port: str | None
+) -> None:
     """Data, SMS and voice used in a billing cycle (default: the current one)."""
     start: date | None = cycle_start.date() if cycle_start else None
     used = sim_console.usage(_locate(code, area, port, iccid), start)
-    click.echo(f"Cycle start:  {start or 'current cycle'}")
-    click.echo(f"Data:         {'-' if used.data_bytes is None else f'{used.data_bytes} bytes'}")
-    click.echo(f"SMS:          {'-' if used.sms_count is None else used.sms_count}")
-    click.echo(f"Voice:        {'-' if used.voice_seconds is None else f'{used.voice_seconds} s'}")
-    click.echo(f"Sessions:     {'-' if used.session_count is None else used.session_count}")
+    data = {
+        "cycle_start": start,
+        "data_bytes": used.data_bytes,
+        "sms_count": used.sms_count,
+        "voice_seconds": used.voice_seconds,
+        "session_count": used.session_count,
+    }
+    lines = [
+        f"Cycle start:  {start or 'current cycle'}",
+        f"Data:         {'-' if used.data_bytes is None else f'{used.data_bytes} bytes'}",
+        f"SMS:          {'-' if used.sms_count is None else used.sms_count}",
+        f"Voice:        {'-' if used.voice_seconds is None else f'{used.voice_seconds} s'}",
+        f"Sessions:     {'-' if used.session_count is None else used.session_count}",
+    ]
+    emit(as_json, data, lines)
 
 
 @sim.command("rate-plans")
 @click.argument("code")
 @iccid_option
+@json_option
 @client_ref_options
-def sim_rate_plans(code: str, iccid: str | None, area: int | None, port: str | None) -> None:
+def sim_rate_plans(code: str, iccid: str | None, as_json: bool, area: int | None, port: str | None) -> None:
     """The rate plans the carrier offers for the client's SIM's account."""
-    for plan in sim_console.rate_plans(_locate(code, area, port, iccid)):
-        click.echo(plan)
+    plans = sim_console.rate_plans(_locate(code, area, port, iccid))
+    emit(as_json, plans, plans)
 
 
 wait_option = click.option("--wait/--no-wait", default=True, help="Wait for the carrier's outcome.")

@@ -151,7 +151,7 @@ def test_the_commissioning_commands_work_end_to_end(
 ) -> None:
     _set_up_client(commissioner)
 
-    assert "C1 commissioned (1 account(s))" in ok(commissioner, "client", "commission", "C1")
+    assert "C1 commissioned; the outcome follows" in ok(commissioner, "client", "commission", "C1")
     assert "C1 decommissioned" in ok(
         commissioner, "client", "decommission", "C1", "--reason", "moved away", "--offline"
     )

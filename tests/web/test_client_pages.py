@@ -42,7 +42,7 @@ def test_commission_logs_65516_and_fires_the_jasper_task(operator: Browser, publ
     answer = operator.post(f"/clients/{client_id()}/commission")
     assert (answer.status_code, answer.headers["location"]) == (303, f"/clients/{client_id()}")
     page = operator.page(f"/clients/{client_id()}")
-    assert "C1 commissioned (1 account(s))" in page
+    assert "C1 commissioned: the outcome follows in History." in page
     assert _rows(page) == ["65516"]
     assert client_row().commissioned_at is not None
     assert len(published) == 1

@@ -191,7 +191,7 @@ def _maintenance_action(
 def commission(request: Request, user: PageUser, client_id: ClientId, form: FormData) -> Response:
     def act(session: Session, client: Client) -> str:
         logged = clients.commission(session, client, user.name, form.text("memo"))
-        return f"{client.label} commissioned ({len(logged)} account(s)): the outcome follows in History."
+        return f"{client.label} commissioned{_family(len(logged))}: the outcome follows in History."
 
     return _maintenance_action(request, user, client_id, form, "commission", {}, act)
 
@@ -204,7 +204,7 @@ def decommission(request: Request, user: PageUser, client_id: ClientId, form: Fo
             session, client, user.name, form.text("reason", "reason"), offline=offline
         )
         taken = " and taken offline" if offline else ""
-        return f"{client.label} decommissioned{taken} ({len(logged)} account(s)): the outcome follows."
+        return f"{client.label} decommissioned{_family(len(logged))}{taken}: the outcome follows in History."
 
     return _maintenance_action(request, user, client_id, form, "decommission", {"reason": "reason"}, act)
 
@@ -272,3 +272,9 @@ def _retry_refused(request: Request, form: Form, message: str, status: int) -> R
     return RedirectResponse(
         f"/clients/{back}" if back.isascii() and back.isdigit() else "/clients", status_code=303
     )
+
+
+def _family(accounts: int) -> str:
+    """Words for a base and its linked areas (" with its 2 linked accounts"); nothing for one client."""
+    others = accounts - 1
+    return f" with its {others} linked account{'s' if others != 1 else ''}" if others else ""
