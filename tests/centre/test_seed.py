@@ -69,6 +69,7 @@ def test_seed_creates_the_jasper_setup(db: Session) -> None:
         system_events.SIM_CONSOLE_ACTION: ("SIM Console Action", "Task Result"),
         system_events.SIM_DRIFT: ("SIM Status Drift", "Task Failure"),
         system_events.RECONCILIATION_SUMMARY: ("SIM Reconciliation Summary", "Task Result"),
+        system_events.RECORD_CORRECTED: ("Client Record Corrected", "Task Result"),
     }
     console = db.scalar(select(Task).where(Task.task_no == CONSOLE_TASK_NO))
     assert console is not None
