@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 _engines: dict[str, Engine] = {}
 _AFTER_COMMIT = "commissioner.after_commit"
+_READ_ONLY = "commissioner_read_only"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -42,7 +43,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reading() transaction never writes: a deferred BEGIN, which in WAL mode never waits for
+        # the writer, so a read made while this thread's own unit of work holds the slot goes through.
+        read_only = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -103,3 +107,14 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
             callback()
         except Exception:
             log.exception("after-commit callback failed; the relay will retry its work")
+
+
+@contextmanager
+def reading(engine: Engine | None = None) -> Iterator[Session]:
+    """A transaction that only reads, rolled back at the end. On SQLite it does not take the one
+    writer slot, so it may run while a unit of work of the same thread is open (a page rendered inside
+    one reads the centre's settings); elsewhere it is an ordinary transaction."""
+    bound = (engine or get_engine()).execution_options(**{_READ_ONLY: True})
+    with sessionmaker(bind=bound, expire_on_commit=False)() as session, session.begin():
+        yield session
+        session.rollback()

@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
 
 from centre.errors import UserError
-from models import ActionPlan, Client, OperatorLog, Signal, Task, TaskExecution
+from models import ActionPlan, Client, ExecutionStatus, OperatorLog, Signal, Task, TaskExecution
 from pipeline import task_types
 
 
@@ -175,3 +175,49 @@ def _state(session: Session, execution: TaskExecution, type_name: str) -> Execut
         admin_only=admin_only,
         needs_confirmation=needs_confirmation,
     )
+
+
+@dataclass(frozen=True)
+class SimLastState:
+    """A SIM's last known state: its newest execution's outcome (for the Maintenance view)."""
+
+    iccid: str
+    status: str  # succeeded, failed, unconfirmed, pending, running, superseded
+    text: str
+    at: datetime
+
+
+def last_on_sims(session: Session, iccids: list[str]) -> dict[str, SimLastState]:
+    """The newest execution on each of ``iccids``, by ICCID."""
+    if not iccids:
+        return {}
+    newest = (
+        select(func.max(TaskExecution.id))
+        .where(TaskExecution.target_key.in_([f"sim:{iccid}" for iccid in iccids]))
+        .group_by(TaskExecution.target_key)
+    )
+    outcome = aliased(Signal)
+    rows = session.execute(
+        select(TaskExecution, outcome.memo)
+        .outerjoin(
+            outcome,
+            and_(outcome.execution_id == TaskExecution.id, outcome.client_id == TaskExecution.client_id),
+        )
+        .where(TaskExecution.id.in_(newest))
+    ).all()
+    return {
+        row.target["iccid"]: SimLastState(
+            row.target["iccid"],
+            row.status.value,
+            memo or row.last_error or _IN_FLIGHT.get(row.status, ""),
+            row.finished_at or row.created_at,
+        )
+        for row, memo in rows
+        if row.target.get("iccid")
+    }
+
+
+_IN_FLIGHT = {
+    ExecutionStatus.PENDING: "waiting for a worker",
+    ExecutionStatus.RUNNING: "the carrier is being asked",
+}

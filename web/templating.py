@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import features
 from centre import system_settings
 from models.config_cache import ConfigCache
-from models.db import unit_of_work
+from models.db import reading
 from web.auth import CSRF_FIELD, CSRF_HEADER, Principal, csrf_token
 
 HERE = Path(__file__).resolve().parent
@@ -25,6 +25,9 @@ HERE = Path(__file__).resolve().parent
 _FEATURE_TEMPLATES = [Path(features.__file__).parent / name / "templates" for name in features.names()]
 templates = Jinja2Templates(directory=[HERE / "templates", *(d for d in _FEATURE_TEMPLATES if d.is_dir())])
 _FLASHES = "flashes"
+# Wall-screen mode: dark, high contrast and large, for a screen across the room (web/pages/display.py).
+DISPLAY_COOKIE = "display"
+DISPLAY_MODES = ("normal", "wall")
 
 
 _UTC = ZoneInfo("UTC")
@@ -33,9 +36,10 @@ _zones: ConfigCache[str, ZoneInfo] = ConfigCache()
 
 def centre_zone() -> ZoneInfo:
     """The centre's time zone (a system setting), read once per configuration generation; UTC when the
-    database cannot be asked (the page saying so must still be shown)."""
+    database cannot be asked (the page saying so must still be shown). A read-only transaction: pages
+    are often rendered inside the request's unit of work."""
     try:
-        with unit_of_work() as session:
+        with reading() as session:
             return _zones.get(session, "zone", lambda: system_settings.time_zone(session))
     except SQLAlchemyError:
         return _UTC
@@ -71,11 +75,17 @@ def render(
     full = {
         "user": user,
         "tz": centre_zone(),
+        "display": _display(request),
         "csrf_token": csrf_token(request),
         "flashes": request.session.pop(_FLASHES, []),
         **(context or {}),
     }
     return templates.TemplateResponse(request, template, full, status_code=status_code)
+
+
+def _display(request: Request) -> str:
+    mode = request.cookies.get(DISPLAY_COOKIE, "normal")
+    return mode if mode in DISPLAY_MODES else "normal"
 
 
 def render_fragment(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from features.drift import judge
@@ -153,49 +153,3 @@ def outcomes_per_hour(session: Session, hours: int = 24, now: datetime | None = 
         )
         for start in (first + timedelta(hours=n) for n in range(hours))
     ]
-
-
-@dataclass(frozen=True)
-class SimState:
-    """A SIM's last known state: its newest execution's outcome (for the Maintenance view)."""
-
-    iccid: str
-    status: str  # succeeded, failed, unconfirmed, pending, running, superseded
-    text: str
-    at: datetime
-
-
-def sim_states(session: Session, iccids: list[str]) -> dict[str, SimState]:
-    """The newest execution on each of ``iccids``, by ICCID."""
-    if not iccids:
-        return {}
-    newest = (
-        select(func.max(TaskExecution.id))
-        .where(TaskExecution.target_key.in_([f"sim:{iccid}" for iccid in iccids]))
-        .group_by(TaskExecution.target_key)
-    )
-    outcome = aliased(Signal)
-    rows = session.execute(
-        select(TaskExecution, outcome.memo)
-        .outerjoin(
-            outcome,
-            and_(outcome.execution_id == TaskExecution.id, outcome.client_id == TaskExecution.client_id),
-        )
-        .where(TaskExecution.id.in_(newest))
-    ).all()
-    return {
-        row.target["iccid"]: SimState(
-            row.target["iccid"],
-            row.status.value,
-            memo or row.last_error or _IN_FLIGHT.get(row.status, ""),
-            row.finished_at or row.created_at,
-        )
-        for row, memo in rows
-        if row.target.get("iccid")
-    }
-
-
-_IN_FLIGHT = {
-    ExecutionStatus.PENDING: "waiting for a worker",
-    ExecutionStatus.RUNNING: "the carrier is being asked",
-}

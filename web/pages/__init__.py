@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends
 
 import features
 from web.auth import check_csrf
-from web.pages import admin, auth, clients
+from web.pages import admin, auth, clients, display
 
-PAGE_MODULES = (auth, clients, admin, *features.modules("pages"))
+PAGE_MODULES = (auth, display, clients, admin, *features.modules("pages"))
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 for module in PAGE_MODULES:

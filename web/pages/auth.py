@@ -16,7 +16,7 @@ from web.templating import render
 router = APIRouter()
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     """Only a path on this site: never another site (open redirect) or a protocol-relative URL."""
     if target.startswith("/") and not target.startswith(("//", "/\\")) and "\x00" not in target:
         return target
@@ -27,15 +27,15 @@ def _safe_next(target: str) -> str:
 def login_page(request: Request, next: str = "/attention") -> Response:
     try:
         page_user(request)
-        return RedirectResponse(_safe_next(next), status_code=303)
+        return RedirectResponse(safe_next(next), status_code=303)
     except LoginRequired:
         pass
-    return render(request, "login.html", {"state": NO_FORM, "next": _safe_next(next)})
+    return render(request, "login.html", {"state": NO_FORM, "next": safe_next(next)})
 
 
 @router.post("/login")
 def login(request: Request, form: Annotated[Form, Depends(read_form)]) -> Response:
-    target = _safe_next(form.text("next"))
+    target = safe_next(form.text("next"))
     username, address = form.text("username"), request.client.host if request.client else "unknown"
     with unit_of_work() as session:
         refused = login_guard.refusal(session, username, address)

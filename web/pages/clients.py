@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
-from centre import clients, communicator_types, overrides
-from centre.errors import UserError
+from centre import clients, communicator_types, corrections, overrides
+from centre.errors import InvalidInput, UserError
 from features.sim_console import service as sim_console
 from models import Client, Dealer
 from models.db import unit_of_work
@@ -86,9 +86,11 @@ def add_client(request: Request, user: PageAdmin, form: FormData) -> Response:
 
 def _maintenance(session: Session, client: Client, user: Principal) -> dict[str, Any]:
     dealer = session.get(Dealer, client.dealer_id) if client.dealer_id else None
+    devices = clients.devices(session, client)
     context: dict[str, Any] = {
         "client": client,
-        "devices": clients.devices(session, client),
+        "devices": devices,
+        "sims": history.last_on_sims(session, [d.device_ref_no for d, _ in devices if d.device_ref_no]),
         "dealer": dealer.name if dealer else None,
         "user": user,
     }
@@ -231,6 +233,72 @@ def set_dealer(request: Request, user: PageAdmin, client_id: ClientId, form: For
         return "Dealer changed."
 
     return _maintenance_action(request, user, client_id, form, "dealer", {"dealer": "dealer"}, act)
+
+
+# -- corrections (admin) ---------------------------------------------------------------------------
+
+DeviceId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.post("/clients/{client_id}/rename")
+def rename(request: Request, user: PageAdmin, client_id: ClientId, form: FormData) -> Response:
+    def act(session: Session, client: Client) -> str:
+        corrections.rename(session, client, form.text("name", "name"), user.name)
+        return f"{client.label} renamed to {client.name}."
+
+    return _maintenance_action(request, user, client_id, form, "rename", {"name": "name"}, act)
+
+
+@router.post("/clients/{client_id}/retire")
+def retire(request: Request, user: PageAdmin, client_id: ClientId, form: FormData) -> Response:
+    def act(session: Session, client: Client) -> str:
+        _confirmed(form, f"retiring {client.label} hides it from every list and makes it read-only")
+        corrections.retire(session, client, user.name)
+        return f"{client.label} retired: kept with its history, hidden from lists and searches, read-only."
+
+    return _maintenance_action(request, user, client_id, form, "retire", {"confirm": "confirm"}, act)
+
+
+@router.post("/clients/{client_id}/restore")
+def restore(request: Request, user: PageAdmin, client_id: ClientId, form: FormData) -> Response:
+    def act(session: Session, client: Client) -> str:
+        corrections.restore(session, client, user.name)
+        return f"{client.label} restored: it is in the lists again and can be changed."
+
+    return _maintenance_action(request, user, client_id, form, "restore", {}, act)
+
+
+@router.post("/clients/{client_id}/devices/{device_id}")
+def edit_device(
+    request: Request, user: PageAdmin, client_id: ClientId, device_id: DeviceId, form: FormData
+) -> Response:
+    def act(session: Session, client: Client) -> str:
+        new = form.text("device_ref_no", "Device Ref No")
+        edited, old = corrections.edit_device(session, client, device_id, user.name, device_ref_no=new)
+        return f"Device Ref No {old or '(none)'} changed to {edited.device_ref_no}."
+
+    labels = {"device_ref_no": "ICCID"}
+    return _maintenance_action(request, user, client_id, form, f"edit-device-{device_id}", labels, act)
+
+
+@router.post("/clients/{client_id}/devices/{device_id}/remove")
+def remove_device(
+    request: Request, user: PageAdmin, client_id: ClientId, device_id: DeviceId, form: FormData
+) -> Response:
+    def act(session: Session, client: Client) -> str:
+        _confirmed(form, "removing a device cannot be undone (its SIM's history stays)")
+        device, _ = corrections.device(session, client, device_id)
+        ref = device.device_ref_no or "(none)"
+        corrections.remove_device(session, client, device_id, user.name)
+        return f"Device {ref} removed; its SIM's history stays."
+
+    key = f"remove-device-{device_id}"
+    return _maintenance_action(request, user, client_id, form, key, {"confirm": "confirm"}, act)
+
+
+def _confirmed(form: Form, what: str) -> None:
+    if not form.checked("confirm"):
+        raise InvalidInput(f"{what}: tick the box to confirm")
 
 
 # -- retry -----------------------------------------------------------------------------------------
