@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from centre import oplog, tasks, users, validation
 from centre.errors import Conflict, InvalidInput, NotFound
-from models import ActionPlan, ResponsePlan, ResponsePlanEntry, TaskAssignment
-from pipeline import task_types
+from models import ActionPlan, EventType, ResponseOverride, ResponsePlan, ResponsePlanEntry, TaskAssignment
+from pipeline import system_events, task_types
 
 # -- action plans ----------------------------------------------------------------------------------
 
@@ -216,3 +216,30 @@ def remove_assignment(session: Session, assignment: TaskAssignment, operator: st
     entry.assignments.remove(assignment)
     session.flush()
     oplog.record(session, operator, "task_assignment.remove", f"entry {entry.id}", entity_id=assignment.id)
+
+
+_COMMANDS = {system_events.CLIENT_COMMISSIONED: "Activate", system_events.CLIENT_DECOMMISSIONED: "Deactivate"}
+
+
+def purpose_command(session: Session, plan: ResponsePlan) -> str | None:
+    """The Jasper command a task on ``plan`` is for, judged by the events that reach the plan (65516
+    Client Commissioned: Activate; 65517 Client Decommissioned: Deactivate), else by its name; None
+    when neither tells (both, or other events)."""
+    reaching = select(ActionPlan.id).where(ActionPlan.default_response_plan_id == plan.id)
+    overriding = select(ResponseOverride.action_plan_id).where(ResponseOverride.response_plan_id == plan.id)
+    numbers = set(
+        session.scalars(
+            select(EventType.type_no).where(
+                EventType.action_plan_id.in_(reaching) | EventType.action_plan_id.in_(overriding)
+            )
+        )
+    )
+    commands = {_COMMANDS[n] for n in numbers if n in _COMMANDS}
+    if len(commands) == 1:
+        return commands.pop()
+    if commands:
+        return None
+    name = plan.name.lower()
+    if "decommission" in name:
+        return "Deactivate"
+    return "Activate" if "commission" in name else None

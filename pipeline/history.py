@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
+from typing import TextIO
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
+from centre import spreadsheet
 from centre.errors import UserError
 from models import ActionPlan, Client, ExecutionStatus, OperatorLog, Signal, Task, TaskExecution
 from pipeline import task_types
@@ -80,6 +83,44 @@ def all_signals(session: Session, client: Client, page: int = 1000) -> list[Hist
     while batch := signals(session, client, after_id=entries[-1].id if entries else 0, limit=page):
         entries.extend(batch)
     return entries
+
+
+CSV_COLUMNS = (
+    "id",
+    "time",
+    "type_no",
+    "zone",
+    "description",
+    "action_plan",
+    "source",
+    "memo",
+    "operator",
+    "execution_id",
+    "outcome",
+)
+
+
+def write_csv(entries: Iterable[HistoryEntry], out: TextIO, zone: tzinfo) -> None:
+    """A client's history as CSV for a spreadsheet, oldest first, times in the centre's time zone
+    (ISO 8601 with the offset); free text can never run as a formula."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        writer.writerow(
+            [
+                e.id,
+                e.time.astimezone(zone).isoformat(timespec="seconds"),
+                e.type_no,
+                e.zone,
+                spreadsheet.cell(e.description),
+                spreadsheet.cell(e.action_plan or ""),
+                e.source,
+                spreadsheet.cell(e.memo),
+                spreadsheet.cell(e.operator or ""),
+                e.execution_id or "",
+                e.outcome or "",
+            ]
+        )
 
 
 def operator_log(session: Session, client: Client, limit: int = 1000) -> list[OperatorLog]:
@@ -205,16 +246,45 @@ def last_on_sims(session: Session, iccids: list[str]) -> dict[str, SimLastState]
         )
         .where(TaskExecution.id.in_(newest))
     ).all()
-    return {
-        row.target["iccid"]: SimLastState(
-            row.target["iccid"],
-            row.status.value,
-            memo or row.last_error or _IN_FLIGHT.get(row.status, ""),
-            row.finished_at or row.created_at,
+    return {row.target["iccid"]: _last_state(row, memo) for row, memo in rows if row.target.get("iccid")}
+
+
+def _last_state(execution: TaskExecution, memo: str | None) -> SimLastState:
+    return SimLastState(
+        execution.target["iccid"],
+        execution.status.value,
+        memo or execution.last_error or _IN_FLIGHT.get(execution.status, ""),
+        execution.finished_at or execution.created_at,
+    )
+
+
+def outcome_on_sim(
+    session: Session, execution_id: int, client_id: int, iccid: str
+) -> tuple[str, SimLastState | None] | None:
+    """What execution ``execution_id`` on SIM ``iccid`` of client ``client_id`` does, and its outcome
+    once it has one (None while it is waiting or running); None if there is no such execution."""
+    found = session.execute(
+        select(TaskExecution, Task.type)
+        .join(Task, Task.id == TaskExecution.task_id)
+        .where(
+            TaskExecution.id == execution_id,
+            TaskExecution.client_id == client_id,
+            TaskExecution.target_key == f"sim:{iccid}",
         )
-        for row, memo in rows
-        if row.target.get("iccid")
-    }
+    ).first()
+    if found is None:
+        return None
+    execution, type_name = found
+    description = task_types.get(type_name).describe(execution.options, execution.target)
+    if execution.status in _IN_FLIGHT:
+        return description, None
+    memo = session.scalar(
+        select(Signal.memo)
+        .where(Signal.execution_id == execution.id, Signal.client_id == client_id)
+        .order_by(Signal.id.desc())
+        .limit(1)
+    )
+    return description, _last_state(execution, memo)
 
 
 _IN_FLIGHT = {

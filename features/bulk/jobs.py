@@ -28,7 +28,7 @@ from typing import Any, TextIO, TypeVar
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from centre import clients, oplog, validation
+from centre import clients, oplog, spreadsheet, validation
 from centre.clients import ClientRef
 from centre.errors import InvalidInput, NotFound, UserError
 from models import (
@@ -68,8 +68,6 @@ _CHUNK = 500
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0", ""}
 _VERB = {BulkKind.COMMISSION: "commissioned", BulkKind.DECOMMISSION: "decommissioned"}
-# Cells a spreadsheet would run as a formula when it opens the result file.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 T = TypeVar("T")
 
@@ -810,12 +808,14 @@ def write_results(rows: Iterable[ResultRow], out: TextIO) -> None:
     writer.writerow(RESULT_COLUMNS)
     for row in rows:
         writer.writerow(
-            [row.number, _cell(row.client_code), _cell(row.iccid), row.status.value, _cell(row.message)]
+            [
+                row.number,
+                spreadsheet.cell(row.client_code),
+                spreadsheet.cell(row.iccid),
+                row.status.value,
+                spreadsheet.cell(row.message),
+            ]
         )
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 # -- drivers: one unit of work per step ------------------------------------------------------------------

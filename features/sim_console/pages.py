@@ -23,7 +23,7 @@ from models.db import unit_of_work
 from pipeline import history
 from web.auth import PageAdmin, PageUser
 from web.forms import NO_FORM, Form, read_form
-from web.limits import MAX_ID
+from web.limits import MAX_BIG_ID, MAX_ID
 from web.templating import flash, render, render_fragment
 
 router = APIRouter()
@@ -167,6 +167,7 @@ def send_sms(request: Request, user: PageUser, client_id: ClientId, iccid: Iccid
         client_id,
         iccid,
         lambda: sim_console.request_sms(located, text, user.name, admin=user.is_admin),
+        sms_sent=True,
     )
 
 
@@ -186,7 +187,12 @@ def change_rate_plan(
 
 
 def _answer(
-    request: Request, client_id: int, iccid: str, act: Callable[[], sim_console.Requested]
+    request: Request,
+    client_id: int,
+    iccid: str,
+    act: Callable[[], sim_console.Requested],
+    *,
+    sms_sent: bool = False,
 ) -> Response:
     """Run ``act``; htmx gets a message for the form's result slot, a plain form post a redirect.
 
@@ -200,14 +206,52 @@ def _answer(
         if _is_htmx(request):
             return HTMLResponse(f'<p class="flash flash-error" role="alert">{escape(problem.message)}</p>')
         raise HTTPException(problem.status, problem.message) from None
+    if _is_htmx(request):
+        context = {
+            "base": _base(client_id, iccid),
+            "iccid": iccid,
+            "description": requested.description,
+            "execution_id": requested.execution_id,
+            "outcome": None,
+            "sms_sent": sms_sent,
+            "state": NO_FORM,
+            "max_sms": MAX_SMS,
+        }
+        return render_fragment(request, "_sim_requested.html", context)
     message = (
         f"{requested.description}: requested (execution {requested.execution_id}); "
         "the outcome follows in History."
     )
-    if _is_htmx(request):
-        return HTMLResponse(f'<p class="flash flash-ok" role="status">{escape(message)}</p>')
     flash(request, message)
     return RedirectResponse(f"/clients/{client_id}/sims#sim-{iccid}", status_code=303)
+
+
+@router.get("/clients/{client_id}/sims/{iccid}/requests/{execution_id}")
+def request_state(
+    request: Request,
+    user: PageUser,
+    client_id: ClientId,
+    iccid: Iccid,
+    execution_id: Annotated[int, Path(ge=1, le=MAX_BIG_ID)],
+) -> Response:
+    """A console request's state, polled by its form's result slot; once it has an outcome, the
+    answer also triggers ``sim-changed-ICCID`` so the SIM's panel reads the SIM again."""
+    with unit_of_work() as session:
+        clients.get(session, client_id)
+        found = history.outcome_on_sim(session, execution_id, client_id, iccid)
+    if found is None:
+        raise HTTPException(404, f"no request {execution_id} on SIM {iccid} of this client")
+    description, outcome = found
+    context = {
+        "base": _base(client_id, iccid),
+        "description": description,
+        "execution_id": execution_id,
+        "outcome": outcome,
+    }
+    answer = render_fragment(request, "_sim_requested.html", context, user=user)
+    if outcome is not None:
+        answer.headers["HX-Trigger"] = f"sim-changed-{iccid}"
+    return answer
 
 
 # -- how usage figures read ----------------------------------------------------------------------

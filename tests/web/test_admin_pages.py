@@ -327,3 +327,37 @@ def test_every_admin_page_renders(admin: Browser) -> None:
     for method, path in page_routes():
         if method == "GET" and path.startswith("/admin") and "{" not in path:
             admin.page(path)
+
+
+def test_the_standard_jasper_setup_is_one_button_and_pressing_it_again_changes_nothing(
+    admin: Browser,
+) -> None:
+    assert "Create the standard Jasper setup" in admin.page("/admin")
+    before = snapshot()  # the world fixture has seeded already: nothing is missing
+    answer = admin.post("/admin/seed")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/admin")
+    assert "The standard Jasper setup is in place" in admin.page("/admin")
+    assert _without_oplog(snapshot()) == _without_oplog(before)
+
+
+def _without_oplog(rows: dict[str, list[tuple[object, ...]]]) -> dict[str, list[tuple[object, ...]]]:
+    return {table: found for table, found in rows.items() if table != "operator_log"}
+
+
+def test_a_decommission_plan_suggests_deactivate_and_tasks_are_chosen_by_description(admin: Browser) -> None:
+    plans_page = admin.page("/admin/response-plans")
+    for name, command in (("Decommission", "Deactivate"), ("Commission", "Activate")):
+        plan_id = re.search(rf'href="/admin/response-plans/(\d+)">{name}<', plans_page)
+        assert plan_id is not None, name
+        page = admin.page(f"/admin/response-plans/{plan_id.group(1)}")
+        assert re.search(rf'name="options"[^>]*>Command Type = {command}</textarea>', page), name
+        assert re.search(
+            r'<option value="1"[^>]*>1: Jasper: activate/deactivate SIMs \(jasper\)</option>', page
+        )
+
+
+def test_the_kind_of_a_communicator_type_is_chosen_by_the_platform_name(admin: Browser) -> None:
+    page = admin.page("/admin/communicator-types")
+    assert re.search(
+        r'<option value="jasper-rest" selected>Cisco IoT Control Center \(REST API\) \(jasper-rest\)', page
+    )

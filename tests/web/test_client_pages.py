@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 from sqlalchemy import select
 
+from centre import system_settings
 from models import ExecutionStatus, TaskExecution
 from models.db import unit_of_work
+from pipeline import history
 from pipeline.outbox import Message
 from tests import factories as f
 from tests.web.fixtures import CLIENT, Browser, client_id, client_row, failed_execution, snapshot
@@ -190,3 +194,20 @@ def test_unknown_clients_and_bad_ids_get_a_page_not_a_crash(operator: Browser) -
     assert operator.http.get("/clients?q=%00").status_code == 200
     assert operator.http.get("/no/such/page").status_code == 404
     assert CLIENT
+
+
+def test_the_history_downloads_as_csv_with_no_formula_and_times_in_the_centres_zone(admin: Browser) -> None:
+    admin.page(f"/clients/{client_id()}")
+    admin.post(f"/clients/{client_id()}/decommission", {"reason": '=HYPERLINK("http://x")'})
+    with unit_of_work() as session:
+        system_settings.set_value(session, system_settings.TIME_ZONE, "Europe/Paris", "test")
+    answer = admin.http.get(f"/clients/{client_id()}/history.csv")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert answer.headers["content-disposition"] == f'attachment; filename="history-{CLIENT}-1-1.csv"'
+    rows = list(csv.reader(io.StringIO(answer.text)))
+    assert rows[0] == list(history.CSV_COLUMNS)
+    assert [r[2] for r in rows[1:]] == ["65517"]
+    assert rows[1][7] == '\'=HYPERLINK("http://x")'  # the reason is the memo: a formula no more
+    assert rows[1][1].endswith(("+01:00", "+02:00"))
+    assert admin.http.get("/clients/999999/history.csv").status_code == 404

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -20,7 +22,7 @@ from web.auth import PageAdmin, PageUser, Principal
 from web.errors import user_error_status
 from web.forms import NO_FORM, Form, FormState, failed, read_form
 from web.limits import MAX_BIG_ID, MAX_ID
-from web.templating import flash, render, render_fragment
+from web.templating import centre_zone, flash, render, render_fragment
 
 router = APIRouter()
 
@@ -151,6 +153,21 @@ def history_rows(
         if not context["entries"]:
             return Response(status_code=204)  # htmx keeps the polling row as it is
         return render_fragment(request, "_history_rows.html", {"client": client, **context}, user=user)
+
+
+@router.get("/clients/{client_id}/history.csv")
+def history_csv(user: PageUser, client_id: ClientId) -> Response:
+    """The client's whole history as a CSV file for a spreadsheet."""
+    out = io.StringIO()
+    with unit_of_work() as session:
+        client = clients.get(session, client_id)
+        history.write_csv(history.all_signals(session, client), out, centre_zone())
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"history-{client.client_code}-{client.area}-{client.port}.csv")
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/clients/{client_id}/log")

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from cli.processes import free_port
 from features.sim_console import pages as sim_pages
-from models import OperatorLog, Signal, TaskExecution
+from models import ExecutionStatus, OperatorLog, Signal, TaskExecution
 from models.db import unit_of_work
+from pipeline import executions
 from pipeline.outbox import Message
 from pipeline.system_events import SIM_CONSOLE_ACTION
 from tests import factories as f
@@ -162,7 +163,7 @@ def test_an_operator_changes_the_status_and_history_says_who(
     answer = operator.post(console.path("/status"), {"status": "Deactivated"}, htmx=True)
     assert answer.status_code == 200, answer.text
     assert f"Console: set SIM {console.iccid} to DEACTIVATED: requested (execution" in answer.text
-    assert "the outcome follows in History" in answer.text
+    assert "follows in History too" in answer.text
     assert _console_signals(console.client_id) == [
         (OPERATOR, f"Console: set SIM {console.iccid} to DEACTIVATED")
     ]
@@ -368,3 +369,35 @@ def test_random_console_forms_never_crash_and_refusals_change_nothing(
 
     fuzz()
     assert {404, 422} <= set(statuses), statuses
+
+
+def test_the_panel_reads_the_sim_again_when_the_outcome_arrives_and_the_sms_box_clears(
+    operator: Browser, console: Console
+) -> None:
+    page = operator.page(console.page())
+    assert f'hx-trigger="load, sim-changed-{console.iccid} from:body"' in page
+    answer = operator.post(console.path("/status"), {"status": "DEACTIVATED"}, htmx=True)
+    with unit_of_work() as session:
+        execution_id = session.scalars(select(TaskExecution.id)).one()
+    poll = console.path(f"/requests/{execution_id}")
+    assert f'hx-get="{poll}" hx-trigger="every 2s"' in answer.text
+    waiting = operator.http.get(poll, headers={"HX-Request": "true"})
+    assert waiting.status_code == 200
+    assert "HX-Trigger" not in waiting.headers
+    assert f'hx-get="{poll}"' in waiting.text
+
+    with unit_of_work() as session:
+        claim = executions.claim(session, execution_id)
+        assert claim is not None
+    with unit_of_work() as session:
+        executions.complete(session, claim, ExecutionStatus.SUCCEEDED, "DEACTIVATED, confirmed")
+    done = operator.http.get(poll, headers={"HX-Request": "true"})
+    assert done.headers["HX-Trigger"] == f"sim-changed-{console.iccid}"
+    assert "DEACTIVATED, confirmed" in done.text
+    assert "hx-get" not in done.text  # the polling stops
+    assert operator.http.get(console.path("/requests/999999")).status_code == 404
+    assert operator.http.get(console.path(f"/requests/{execution_id}", console.other)).status_code == 404
+
+    sent = operator.post(console.path("/sms", console.other), {"text": "wake up"}, htmx=True)
+    assert re.search(rf'<div id="sim-{console.other}-sms-field" hx-swap-oob="true">', sent.text)
+    assert 'value=""' in sent.text.split(f"sim-{console.other}-sms-field", 1)[1]

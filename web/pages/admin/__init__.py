@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
+from centre.seed import seed
+from models.db import unit_of_work
 from web.auth import PageAdmin, page_admin
 from web.pages.admin import (
     accounts,
@@ -16,7 +18,7 @@ from web.pages.admin import (
     tasks,
     users,
 )
-from web.templating import render
+from web.templating import flash, render
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(page_admin)])
 
@@ -45,6 +47,19 @@ SECTIONS = [
 @router.get("")
 def index(request: Request, user: PageAdmin) -> Response:
     return render(request, "admin/index.html", {"nav": "admin", "sections": SECTIONS}, user=user)
+
+
+@router.post("/seed")
+def standard_setup(request: Request, user: PageAdmin) -> Response:
+    """What ``commissioner seed`` does: create whatever of the standard Jasper setup is missing."""
+    with unit_of_work() as session:
+        seed(session, user.name)
+    flash(
+        request,
+        "The standard Jasper setup is in place: what was missing was created, nothing that existed "
+        "was changed. Next: add a communicator type with your Control Center account.",
+    )
+    return RedirectResponse("/admin", status_code=303)
 
 
 MODULES = (communicator_types, tasks, event_types, plans, overrides, users, accounts, settings)

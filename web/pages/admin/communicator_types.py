@@ -39,7 +39,7 @@ def _list_page(request: Request, user: Principal, state: FormState = NO_FORM) ->
         context = {
             "nav": "admin",
             "items": communicator_types.list_all(session),
-            "kinds": registry.kinds(),
+            "kinds": [(kind, f"{registry.PLATFORMS[kind].label} ({kind})") for kind in registry.kinds()],
             "state": state,
         }
         status = 422 if state.errors else 200

@@ -25,7 +25,6 @@ ACTION_LABELS = {"name": "name", "priority": "priority", "default_response_plan"
 RESPONSE_LABELS = {"name": "name"}
 ENTRY_LABELS = {"user": "user", "position": "position"}
 ASSIGNMENT_LABELS = {"task_no": "task", "options": "option"}
-DEFAULT_OPTIONS = "Command Type = Activate"
 
 # -- action plans ----------------------------------------------------------------------------------
 
@@ -93,6 +92,17 @@ def _response_plans_page(request: Request, user: Principal, state: FormState = N
         return render(request, "admin/response_plans.html", context, user=user, status_code=status)
 
 
+def _suggested_options(session: Session, plan: ResponsePlan) -> str:
+    """The options a new task assignment starts with: the Jasper command this plan's purpose asks for
+    (a plan reached by 65517 Client Decommissioned deactivates), empty when its purpose is unknown."""
+    command = plans.purpose_command(session, plan)
+    return f"Command Type = {command}" if command else ""
+
+
+def _one_line(options: dict[str, object]) -> str:
+    return plans.format_options(options).replace("\n", "; ") or "none"
+
+
 def _response_plan_page(
     request: Request, user: Principal, plan_id: int, state: FormState = NO_FORM
 ) -> HTMLResponse:
@@ -104,9 +114,9 @@ def _response_plan_page(
             "plan": plan,
             "user_names": {u.id: u.name for u in users.list_all(session)},
             "task_by_id": {t.id: t for t in all_tasks},
-            "task_numbers": [t.task_no for t in all_tasks],
+            "task_numbers": [(t.task_no, f"{t.task_no}: {t.description} ({t.type})") for t in all_tasks],
             "format_options": plans.format_options,
-            "default_options": DEFAULT_OPTIONS,
+            "default_options": _suggested_options(session, plan),
             "state": state,
         }
         status = 422 if state.errors else 200
@@ -178,7 +188,7 @@ def add_assignment(request: Request, user: PageAdmin, entry_id: Id, form: FormDa
         added = plans.add_assignment(
             session, entry, form.integer("task_no", "task number"), options, user.name
         )
-        return f"Task assigned with options {added.options}."
+        return f"Task assigned with options: {_one_line(added.options)}."
 
     again = partial(_response_plan_page, request, user, plan_id)
     key = f"assign-{entry_id}"
@@ -193,7 +203,7 @@ def update_assignment(request: Request, user: PageAdmin, assignment_id: Id, form
         options = plans.parse_options(form.text("options", "options"))
         assignment = plans.get_assignment(session, assignment_id)
         plans.update_assignment(session, assignment, options, user.name)
-        return f"Options saved: {assignment.options}."
+        return f"Options saved: {_one_line(assignment.options)}."
 
     again = partial(_response_plan_page, request, user, plan_id)
     key = f"assignment-{assignment_id}"
