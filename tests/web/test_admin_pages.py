@@ -361,3 +361,24 @@ def test_the_kind_of_a_communicator_type_is_chosen_by_the_platform_name(admin: B
     assert re.search(
         r'<option value="jasper-rest" selected>Cisco IoT Control Center \(REST API\) \(jasper-rest\)', page
     )
+
+
+def test_a_communicator_type_is_removed_only_unused_and_confirmed(admin: Browser) -> None:
+    assert _add_comm(admin).status_code == 303
+    with unit_of_work() as session:
+        unused = communicator_types.get_by_name(session, "Carrier A").id
+        used = communicator_types.get_by_name(session, "Jasper").id
+    admin.page(f"/admin/communicator-types/{unused}")
+    before = snapshot()
+    unticked = admin.post(f"/admin/communicator-types/{unused}/remove")
+    assert unticked.status_code == 422
+    assert "tick the box" in unticked.text
+    in_use = admin.post(f"/admin/communicator-types/{used}/remove", {"confirm": "true"})
+    assert in_use.status_code == 422
+    assert "move or remove them first" in in_use.text
+    assert snapshot() == before
+    done = admin.post(f"/admin/communicator-types/{unused}/remove", {"confirm": "true"})
+    assert (done.status_code, done.headers["location"]) == (303, "/admin/communicator-types")
+    listed = admin.page("/admin/communicator-types")
+    assert "Communicator type Carrier A removed." in listed
+    assert f'href="/admin/communicator-types/{unused}"' not in listed

@@ -253,3 +253,43 @@ def test_liveness_does_not_ask_the_database_readiness_does(
     answer = app_client.get("/readyz")
     assert answer.status_code == 503
     assert answer.json() == {"status": "database unavailable"}
+
+
+def test_corrections_have_their_api_twins(app_client: TestClient, world: dict[str, str]) -> None:
+    admin, operator = bearer(world["admin_token"]), bearer(world["operator_token"])
+    device_id = app_client.get(f"/api/clients/{CLIENT}", headers=operator).json()["devices"][0]["id"]
+    before = snapshot()
+    for method, path, body in (
+        ("PATCH", f"/api/clients/{CLIENT}", {"name": "X"}),
+        ("PATCH", f"/api/clients/{CLIENT}/devices/{device_id}", {"device_ref_no": f.iccid(60)}),
+        ("DELETE", f"/api/clients/{CLIENT}/devices/{device_id}", None),
+        ("DELETE", "/api/communicator-types/1", None),
+    ):
+        assert app_client.request(method, path, headers=operator, json=body).status_code == 403, path
+    bad = app_client.patch(
+        f"/api/clients/{CLIENT}/devices/{device_id}", headers=admin, json={"device_ref_no": "123"}
+    )
+    assert bad.status_code == 422
+    assert (
+        app_client.patch(f"/api/clients/{CLIENT}", headers=admin, json={"retired": True, "x": 1}).status_code
+        == 422
+    )
+    assert app_client.delete("/api/communicator-types/1", headers=admin).status_code == 409  # in use
+    assert snapshot() == before
+
+    renamed = app_client.patch(f"/api/clients/{CLIENT}", headers=admin, json={"name": "Corner Shop"})
+    assert (renamed.status_code, renamed.json()["name"]) == (200, "Corner Shop")
+    moved = app_client.patch(
+        f"/api/clients/{CLIENT}/devices/{device_id}", headers=admin, json={"device_ref_no": f.iccid(60)}
+    )
+    assert (moved.status_code, moved.json()["device_ref_no"]) == (200, f.iccid(60))
+    retired = app_client.patch(f"/api/clients/{CLIENT}", headers=admin, json={"retired": True})
+    assert retired.status_code == 200
+    assert retired.json()["retired_at"] is not None
+    assert app_client.delete(f"/api/clients/{CLIENT}/devices/{device_id}", headers=admin).status_code == 409
+    restored = app_client.patch(f"/api/clients/{CLIENT}", headers=admin, json={"retired": False})
+    assert restored.json()["retired_at"] is None
+    assert app_client.delete(f"/api/clients/{CLIENT}/devices/{device_id}", headers=admin).status_code == 204
+    assert app_client.get(f"/api/clients/{CLIENT}", headers=admin).json()["devices"] == []
+    assert app_client.delete("/api/communicator-types/1", headers=admin).status_code == 204
+    assert app_client.delete("/api/communicator-types/1", headers=admin).status_code == 404

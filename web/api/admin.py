@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 
-from centre import communicator_types, system_settings
+from centre import communicator_types, corrections, system_settings
 from models.db import unit_of_work
 from web.api.common import communicator_type_out, errors
 from web.api.schemas import (
@@ -80,6 +80,14 @@ def update_communicator_type(
             calls_per_second=body.calls_per_second,
         )
         return communicator_type_out(comm)
+
+
+@router.delete("/communicator-types/{comm_id}", status_code=204, responses=errors(403, 404, 409))
+def remove_communicator_type(comm_id: CommId, user: ApiAdmin) -> Response:
+    """Remove a communicator type that no add-on device uses (its stored key goes with it). Admin."""
+    with unit_of_work() as session:
+        corrections.remove_communicator_type(session, communicator_types.get(session, comm_id), user.name)
+    return Response(status_code=204)
 
 
 @router.post(

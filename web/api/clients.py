@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from centre import clients
+from centre import clients, corrections
 from centre.clients import ClientRef
 from models import Client
 from models.db import unit_of_work
@@ -18,17 +18,19 @@ from web.api.schemas import (
     ClientDetailOut,
     ClientIn,
     ClientOut,
+    ClientPatch,
     CommissionIn,
     DecommissionIn,
     DeviceIn,
     DeviceOut,
+    DevicePatch,
     HistoryEntryOut,
     OperatorLogOut,
     Port,
     PressOut,
 )
 from web.auth import ApiAdmin, ApiUser
-from web.limits import MAX_BIG_ID
+from web.limits import MAX_BIG_ID, MAX_ID
 
 router = APIRouter(tags=["clients"])
 
@@ -155,3 +157,58 @@ def add_device(
                     device_ref_no=found.device_ref_no,
                 )
         raise AssertionError("the device just added is on the client")
+
+
+# -- corrections (admin) ---------------------------------------------------------------------------
+
+DeviceId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.patch("/clients/{code}", response_model=ClientOut, responses=errors(400, 403, 404, 409))
+def correct(
+    code: Code, body: ClientPatch, user: ApiAdmin, area: AreaQuery = None, port: PortQuery = None
+) -> ClientOut:
+    """Rename a client, retire it (kept with its history, hidden, read-only; a commissioned client is
+    decommissioned first) or restore it. Each change is in its history (65532) and the operator log. Admin."""
+    with unit_of_work() as session:
+        client = _find(session, code, area, port)
+        if body.retired is False and client.retired_at is not None:
+            corrections.restore(session, client, user.name)
+        if body.name is not None:
+            corrections.rename(session, client, body.name, user.name)
+        if body.retired and client.retired_at is None:
+            corrections.retire(session, client, user.name)
+        return client_out(client)
+
+
+@router.patch(
+    "/clients/{code}/devices/{device_id}", response_model=DeviceOut, responses=errors(400, 403, 404, 409)
+)
+def correct_device(
+    code: Code,
+    device_id: DeviceId,
+    body: DevicePatch,
+    user: ApiAdmin,
+    area: AreaQuery = None,
+    port: PortQuery = None,
+) -> DeviceOut:
+    """Correct an add-on device's Device Ref No (refused while a change on its SIM is in flight). Admin."""
+    with unit_of_work() as session:
+        client = _find(session, code, area, port)
+        device, _old = corrections.edit_device(
+            session, client, device_id, user.name, device_ref_no=body.device_ref_no
+        )
+        _, comm = corrections.device(session, client, device.id)
+        return DeviceOut(
+            id=device.id, communicator_type=comm.name, kind=comm.kind, device_ref_no=device.device_ref_no
+        )
+
+
+@router.delete("/clients/{code}/devices/{device_id}", status_code=204, responses=errors(403, 404, 409))
+def remove_device(
+    code: Code, device_id: DeviceId, user: ApiAdmin, area: AreaQuery = None, port: PortQuery = None
+) -> Response:
+    """Remove an add-on device; its SIM's history stays. Admin."""
+    with unit_of_work() as session:
+        corrections.remove_device(session, _find(session, code, area, port), device_id, user.name)
+    return Response(status_code=204)

@@ -36,6 +36,7 @@ def client_out(client: Client) -> ClientOut:
         decommissioned_at=client.decommissioned_at,
         decommission_reason=client.decommission_reason,
         offline=client.offline,
+        retired_at=client.retired_at,
     )
 
 

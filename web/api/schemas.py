@@ -93,6 +93,7 @@ class ClientOut(BaseModel):
     decommissioned_at: datetime | None
     decommission_reason: str | None
     offline: bool
+    retired_at: datetime | None = Field(description="Set: retired (kept, hidden, read-only)")
 
 
 class ClientDetailOut(ClientOut):
@@ -109,6 +110,17 @@ class ClientIn(_In):
 
 class DeviceIn(_In):
     communicator_type: Name
+    device_ref_no: Annotated[str, Field(min_length=1, max_length=32, pattern=_LINE)]
+
+
+class ClientPatch(_In):
+    """A correction: a new name, and/or retired (true) or restored (false). Absent fields stay."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=_LINE)] | None = None
+    retired: bool | None = None
+
+
+class DevicePatch(_In):
     device_ref_no: Annotated[str, Field(min_length=1, max_length=32, pattern=_LINE)]
 
 

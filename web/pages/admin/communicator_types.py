@@ -11,7 +11,8 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from carriers import registry
-from centre import communicator_types
+from centre import communicator_types, corrections
+from centre.errors import InvalidInput
 from models.db import unit_of_work
 from web.auth import PageAdmin, Principal
 from web.forms import NO_FORM, Form, FormState, read_form
@@ -107,6 +108,19 @@ def update(request: Request, user: PageAdmin, comm_id: CommId, form: FormData) -
         f"/admin/communicator-types/{comm_id}",
         partial(_edit_page, request, user, comm_id),
     )
+
+
+@router.post("/communicator-types/{comm_id}/remove")
+def remove(request: Request, user: PageAdmin, comm_id: CommId, form: FormData) -> Response:
+    def act(session: Session) -> str:
+        comm = communicator_types.get(session, comm_id)
+        if not form.checked("confirm"):
+            raise InvalidInput(f"removing {comm.name} cannot be undone: tick the box to confirm")
+        corrections.remove_communicator_type(session, comm, user.name)
+        return f"Communicator type {comm.name} removed."
+
+    again = partial(_edit_page, request, user, comm_id)
+    return submit(request, form, "remove", {"confirm": "confirm"}, act, "/admin/communicator-types", again)
 
 
 @router.post("/communicator-types/{comm_id}/test")
