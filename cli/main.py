@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 import features
@@ -12,6 +10,7 @@ from carriers import registry
 from centre import clients, communicator_types, system_settings
 from centre.seed import seed as seed_jasper
 from cli import clients as client_commands
+from cli import communicator_types as communicator_type_commands
 from cli import web as web_commands
 from cli.context import (
     CommissionerGroup,
@@ -87,7 +86,7 @@ def communicator_type_add(
     name: str, server_address: str, user_name: str, kind: str, calls_per_second: float
 ) -> None:
     """Add a communicator type; the API key is read from standard input (never from the command line)."""
-    api_key = _read_secret("API key")
+    api_key = communicator_type_commands.read_secret("API key")
     with session() as s:
         comm = communicator_types.add(
             s, name, server_address, user_name, api_key, operator(), kind, calls_per_second
@@ -95,10 +94,8 @@ def communicator_type_add(
         click.echo(f"communicator type {comm.name} added")
 
 
-def _read_secret(what: str) -> str:
-    if sys.stdin.isatty():
-        return str(click.prompt(what, hide_input=True))
-    return sys.stdin.readline().rstrip("\r\n")
+for comm_command in communicator_type_commands.COMMANDS:  # list, show, update, remove
+    communicator_type.add_command(comm_command)
 
 
 @cli.command("signal")

@@ -398,3 +398,43 @@ def test_bad_arguments_get_one_line_never_a_traceback(
     assert ran.returncode in (1, 2)
     assert b"Traceback" not in ran.stderr + ran.stdout
     assert b"error" in ran.stderr.lower()
+
+
+def test_communicator_types_are_listed_shown_updated_and_removed_never_showing_the_key(
+    lite: CliRunner,
+) -> None:
+    _set_up_client(lite)
+    ok(
+        lite,
+        "communicator-type",
+        "add",
+        "Spare",
+        "--server-address",
+        f.SERVER,
+        "--user-name",
+        "u2",
+        stdin="k2\n",
+    )
+    listed = json.loads(ok(lite, "communicator-type", "list", "--json"))
+    assert [row["name"] for row in listed] == ["Jasper", "Spare"]
+    shown = ok(lite, "communicator-type", "show", "Jasper")
+    assert f"server_address: {f.SERVER}" in shown
+    assert SECRET not in shown + json.dumps(listed)
+
+    before = _counts()
+    moved = invoke(
+        lite, "communicator-type", "update", "Jasper", "--server-address", "https://other.example/rws/api/v1"
+    )
+    assert moved.exit_code != 0
+    assert "key" in moved.stderr  # the stored key stays bound to its address
+    assert _counts() == before
+    ok(lite, "communicator-type", "update", "Jasper", "--calls-per-second", "2")
+    assert json.loads(ok(lite, "communicator-type", "show", "Jasper", "--json"))["calls_per_second"] == 2.0
+
+    in_use = invoke(lite, "communicator-type", "remove", "Jasper", "--yes")
+    assert in_use.exit_code != 0
+    assert "move or remove them first" in in_use.stderr
+    assert invoke(lite, "communicator-type", "remove", "Spare", stdin="n\n").exit_code != 0  # not confirmed
+    assert "communicator type Spare removed" in ok(lite, "communicator-type", "remove", "Spare", "--yes")
+    assert [row["name"] for row in json.loads(ok(lite, "communicator-type", "list", "--json"))] == ["Jasper"]
+    assert invoke(lite, "communicator-type", "show", "Spare").exit_code != 0
