@@ -22,6 +22,7 @@ from models import utcnow
 from models.db import unit_of_work
 from pipeline import history
 from web.auth import PageAdmin, PageUser
+from web.charts import Series, bars
 from web.forms import NO_FORM, Form, read_form
 from web.limits import MAX_BIG_ID, MAX_ID
 from web.templating import flash, render, render_fragment
@@ -120,6 +121,30 @@ def usage(
             ("Data sessions", _count(used.session_count, "session", "sessions")),
         ]
     return render_fragment(request, "_sim_usage.html", context, user=user)
+
+
+@router.get("/clients/{client_id}/sims/{iccid}/usage/cycles")
+def usage_chart(request: Request, user: PageUser, client_id: ClientId, iccid: Iccid) -> Response:
+    """A chart of the SIM's data use over its last cycles, read live (one paced read a cycle)."""
+    located = _locate(client_id, iccid)
+    context: dict[str, Any] = {}
+    try:
+        cycles = sim_console.usage_over_cycles(located)
+    except sim_console.CarrierProblem as problem:
+        context["problem"] = problem.message
+    else:
+        labels = [start.strftime("%b %Y") if start else "current" for start, _ in cycles]
+        megabytes = [round((used.data_bytes or 0) / 1_000_000, 2) for _, used in cycles]
+        sms = [used.sms_count or 0 for _, used in cycles]
+        context["chart"] = bars(
+            f"Data used by SIM {iccid}, last {len(cycles)} cycles",
+            labels,
+            [Series("data (MB)", "chart-info", megabytes)],
+            unit=" MB",
+        )
+        context["sms"] = list(zip(labels, sms, strict=True))
+        context["read_at"] = utcnow()
+    return render_fragment(request, "_sim_usage_chart.html", context, user=user)
 
 
 @router.get("/clients/{client_id}/sims/{iccid}/rate-plans")

@@ -230,6 +230,22 @@ def usage(located: Located, cycle_start: date | None) -> Usage:
     )
 
 
+USAGE_CYCLES = 3
+
+
+def usage_over_cycles(located: Located, today: date | None = None) -> list[tuple[date | None, Usage]]:
+    """The SIM's usage in the current cycle and the ones before it (monthly cycles taken to start on
+    the 1st), oldest first: one paced carrier read a cycle."""
+    first = (today or utcnow().date()).replace(day=1)
+    starts: list[date | None] = [_months_before(first, n) for n in range(USAGE_CYCLES - 1, 0, -1)]
+    return [(start, usage(located, start)) for start in [*starts, None]]
+
+
+def _months_before(first: date, months: int) -> date:
+    index = first.year * 12 + first.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def rate_plans(located: Located) -> list[str]:
     """The rate plans the carrier offers the SIM's account."""
     _able(located, Capability.RATE_PLANS, "list or change rate plans")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from fastapi.routing import APIRoute
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from cli.processes import free_port
 from features.sim_console import pages as sim_pages
+from features.sim_console import service as sim_service
 from models import ExecutionStatus, OperatorLog, Signal, TaskExecution
 from models.db import unit_of_work
 from pipeline import executions
@@ -150,6 +152,28 @@ def test_usage_for_the_current_or_a_chosen_cycle(operator: Browser, console: Con
         answer = operator.http.get(console.path("/usage"), params={"cycle_start": bad})
         assert answer.status_code == 422, bad
         assert "YYYY-MM-DD" in answer.text
+
+
+def test_the_usage_chart_reads_each_of_the_last_cycles(operator: Browser, console: Console) -> None:
+    page = operator.page(console.page())
+    assert f'hx-get="{console.path("/usage/cycles")}"' in page
+    calls = _calls(console.carrier)
+    chart = operator.page(console.path("/usage/cycles"))
+    usage_reads = [
+        c for c in console.carrier.admin("GET", "/calls")["calls"][calls:] if c["path"].endswith("/ctdUsages")
+    ]
+    assert len(usage_reads) == sim_service.USAGE_CYCLES
+    first = date.today().replace(day=1)
+    earlier = [sim_service._months_before(first, n).strftime("%b %Y") for n in (2, 1)]
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td>([\d.]+)</td></tr>', chart)
+    assert [label for label, _ in rows] == [*earlier, "current"]
+    assert chart.count('<rect class="chart-info"') == sum(float(v) > 0 for _, v in rows)
+    assert f"Data used by SIM {console.iccid}, last 3 cycles" in chart
+
+
+def test_months_before_crosses_the_year() -> None:
+    assert sim_service._months_before(date(2026, 2, 1), 3) == date(2025, 11, 1)
+    assert sim_service._months_before(date(2026, 12, 1), 12) == date(2025, 12, 1)
 
 
 # -- requests --------------------------------------------------------------------------------------
