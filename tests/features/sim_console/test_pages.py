@@ -404,7 +404,7 @@ def test_the_panel_reads_the_sim_again_when_the_outcome_arrives_and_the_sms_box_
     with unit_of_work() as session:
         execution_id = session.scalars(select(TaskExecution.id)).one()
     poll = console.path(f"/requests/{execution_id}")
-    assert f'hx-get="{poll}" hx-trigger="every 2s"' in answer.text
+    assert f'hx-get="{poll}" hx-trigger="every 2s" hx-target="this"' in answer.text
     waiting = operator.http.get(poll, headers={"HX-Request": "true"})
     assert waiting.status_code == 200
     assert "HX-Trigger" not in waiting.headers

@@ -102,7 +102,7 @@ def page(chromium: Browser) -> Iterator[Page]:
     opened.on(
         "console",
         lambda message: (
-            errors.append(message.text)
+            errors.append(f"{message.text} @ {message.location}")
             # An answer with an error status (the 403 an operator gets, a refusal htmx shows on the
             # page) is logged too; that is expected.
             if message.type == "error" and not _EXPECTED_CONSOLE_ERROR.match(message.text)
@@ -127,4 +127,12 @@ def log_in(page: Page, web: WebApp, username: str) -> None:
     page.keyboard.type(PASSWORD)
     expect(page.get_by_label("Password")).to_have_value(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(web.path("/clients"))
+    page.wait_for_url(web.path("/attention"))  # the operator's start page
+
+
+def find_client(page: Page, code: str) -> None:
+    """From any page: Clients in the navigation bar, search for ``code``, open it."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
+    page.get_by_label("Client code or name").fill(code)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=code, exact=True).click()

@@ -18,7 +18,7 @@ from cli.processes import free_port, start_simulator, stop
 from models.db import unit_of_work
 from tests.integration.fixtures import OPERATOR as SETUP
 from tests.integration.fixtures import SIM_KEY, SIM_USER, Stack
-from tests.integration.web.fixtures import ADMIN, OPERATOR, WebApp, log_in
+from tests.integration.web.fixtures import ADMIN, OPERATOR, WebApp, find_client, log_in
 
 pytestmark = pytest.mark.integration
 
@@ -27,9 +27,7 @@ SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "screenshots" / "cli
 
 
 def _open_client(page: Page, web: WebApp, code: str) -> None:
-    page.get_by_label("Client code or name").fill(code)
-    page.get_by_role("button", name="Search").click()
-    page.get_by_role("link", name=code, exact=True).click()
+    find_client(page, code)
     expect(page.get_by_role("heading", name="Maintenance")).to_be_visible()
 
 

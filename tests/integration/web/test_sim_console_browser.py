@@ -17,7 +17,7 @@ from centre import communicator_types
 from models.db import unit_of_work
 from tests.integration.fixtures import OPERATOR as SETUP
 from tests.integration.fixtures import SIM_KEY, SIM_USER, Stack
-from tests.integration.web.fixtures import ADMIN, OPERATOR, WebApp, log_in
+from tests.integration.web.fixtures import ADMIN, OPERATOR, WebApp, find_client, log_in
 
 pytestmark = pytest.mark.integration
 
@@ -48,9 +48,7 @@ def _script_error(stack: Stack, iccid: str, code: str) -> None:
 
 
 def _open_console(page: Page, code: str, iccid: str) -> Locator:
-    page.get_by_label("Client code or name").fill(code)
-    page.get_by_role("button", name="Search").click()
-    page.get_by_role("link", name=code, exact=True).click()
+    find_client(page, code)
     page.get_by_role("link", name="SIM console").click()
     expect(page.get_by_role("heading", name="SIM console")).to_be_visible()
     page.evaluate("window.__sameDocument = true")  # lost on a reload: History must follow by itself
