@@ -101,7 +101,7 @@ def test_the_overview_is_read_live_with_the_carrier_rules(
     assert facts["Rate plan"] == "Alarm Panel 20MB"
     assert facts["Communication plan"] == "CP_Basic_ON"
     for name in ("Date added", "Date modified", "Date activated"):
-        assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", facts[name]), (name, facts[name])
+        assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$", facts[name]), (name, facts[name])
     assert facts["Overage limit"].startswith("Not reached (override: default)")
     assert "<time datetime=" in facts["Read at"]
     assert "This SIM has been activated" in text
