@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import signals
+from celery.beat import PersistentScheduler
 from sqlalchemy import Connection, text
 
 from config import get_config
@@ -39,11 +40,19 @@ def install() -> None:
     signals.beat_init.connect(_take_the_schedule, weak=False, dispatch_uid="commissioner-beat-lock")
 
 
+class DataDirScheduler(PersistentScheduler):  # type: ignore[misc]  # celery has no type hints
+    """Beat's record of when each entry last ran, in the data dir, which it makes first (private):
+    celery opens the file before any signal of beat's, and cannot make a missing directory."""
+
+    def setup_schedule(self) -> None:
+        private_directory(Path(self.schedule_filename).parent)
+        super().setup_schedule()
+
+
 def _take_the_schedule(**_: Any) -> None:
     config = get_config()
-    private_directory(config.data_dir)  # beat keeps its schedule file there, and cannot make the directory
     if config.embedded:
-        _held.append(_file_lock(config.data_dir / "beat.lock"))
+        _held.append(_file_lock(private_directory(config.data_dir) / "beat.lock"))
     else:
         connection = _database_lock()
         _held.append(connection)

@@ -99,6 +99,7 @@ def make_app() -> Celery:
         task_send_sent_event=config.task_events,
         # Beat's own record of when each entry last ran, in the data dir, not where beat was started.
         beat_schedule_filename=str(config.data_dir / "celerybeat-schedule"),
+        beat_scheduler=beat_lock.DataDirScheduler,
         beat_schedule={
             "relay": {
                 "task": "relay.sweep",
