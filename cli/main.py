@@ -200,8 +200,12 @@ def execution_retry(execution_id: int, yes: bool) -> None:
     default=0.0,
     help="Status changes show only after this.",
 )
+@click.option(
+    "--password", default=None, help="The SOAP API's password (without it, SOAP calls are refused)."
+)
+@click.option("--license-key", default=None, help="The SOAP API's licence key.")
 def simulator(**options: object) -> None:
-    """Run a Cisco IoT Control Center simulator (REST API under /rws/api/v1)."""
+    """Run a Cisco IoT Control Center simulator (REST API under /rws/api/v1, SOAP under /ws/service)."""
     from cli.simulator import run_simulator
 
     run_simulator(**options)  # type: ignore[arg-type]

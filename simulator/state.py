@@ -231,6 +231,9 @@ class SimulatorConfig:
     sims: Sequence[Mapping[str, Any]] = ()
     faults: Faults = field(default_factory=Faults)
     seed: int | None = None
+    # The SOAP API's credentials (simulator/soap.py): without them every SOAP call is refused.
+    password: str | None = field(default=None, repr=False)
+    license_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.user_name or ":" in self.user_name:
