@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ import zeep
 import zeep.exceptions
 from zeep.wsse.username import UsernameToken
 
+from carriers.errors import CarrierAuthFailed
 from simulator import SimulatorConfig
 from simulator.server import make_server
 from tests.simulator.test_server import wait_until_answering
@@ -140,3 +142,33 @@ def test_fault_switches_apply_to_soap(sim: Running) -> None:
 
 def test_get_is_refused(sim: Running) -> None:
     assert httpx.get(f"{sim.base_url}/ws/service/Terminal").status_code == 405
+
+
+def test_our_client_does_everything_the_console_needs_over_soap(sim: Running) -> None:
+    from carriers.control_center_soap.client import ControlCenterSoap
+
+    client = ControlCenterSoap(f"{sim.base_url}/ws/service", USER, PASSWORD, LICENSE)
+    try:
+        before = client.get_sim(ICCID)
+        assert before.status == "ACTIVATION_READY_NAME"
+        edit = client.set_status(ICCID, "ACTIVATED_NAME")
+        assert edit.carrier_time is not None
+        assert [s.status for s in client.changed_since(edit.carrier_time - timedelta(seconds=1))] == [
+            "ACTIVATED_NAME"
+        ]
+        assert client.get_sims([ICCID, UNKNOWN]).keys() == {ICCID}
+        usage = client.get_usage(ICCID)
+        assert usage.iccid == ICCID
+        assert usage.data_bytes is not None
+        sms_id = client.send_sms(ICCID, "status?")
+        message = client.get_sms(sms_id)
+        assert (message.message_text, message.sent_to, message.status) == ("status?", ICCID, "Delivered")
+        client.check_connection()
+    finally:
+        client.close()
+    refused = ControlCenterSoap(f"{sim.base_url}/ws/service", USER, PASSWORD, "wrong")
+    try:
+        with pytest.raises(CarrierAuthFailed, match="licence key"):
+            refused.check_connection()
+    finally:
+        refused.close()
