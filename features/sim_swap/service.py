@@ -92,15 +92,15 @@ def make_plan(session: Session, ref: ClientRef, old_iccid: str, new_iccid: str) 
     """Check the swap before any carrier call: the client, its SIM, the new ICCID, nothing in flight."""
     client = corrections.find_active(session, ref)
     clients.writable(client)
+    sim = sims.find(session, client, validation.iccid(old_iccid))
+    new = validation.iccid(new_iccid)
+    if new == sim.iccid:
+        raise InvalidInput(f"the new SIM is the old one ({new})")
     if not clients.is_commissioned(client):
         raise Conflict(
             f"{client.label} is not commissioned: its SIM is off, so there is nothing to swap; change the "
             "device's Device Ref No instead"
         )
-    sim = sims.find(session, client, validation.iccid(old_iccid))
-    new = validation.iccid(new_iccid)
-    if new == sim.iccid:
-        raise InvalidInput(f"the new SIM is the old one ({new})")
     for iccid in (sim.iccid, new):
         busy = session.scalar(
             select(TaskExecution.id)
