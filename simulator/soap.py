@@ -9,7 +9,8 @@ errors; then the operation. Refusals are SOAP faults whose faultstring is Contro
 turned into their SOAP twins here. Every call goes into the same call log.
 
 Behaviour of our choosing where Control Center documents none: asking for the status a SIM already has is
-answered as done (REST answers 10030000 for an activation).
+answered as done (REST answers 10030000 for an activation); ``SimRmaExchange`` is allowed on every account
+(the new SIM takes the old one's status, the old one becomes REPLACED).
 """
 
 from __future__ import annotations
@@ -272,6 +273,11 @@ def _get_modified_terminals(simulator: Simulator, request: Any) -> list[tuple[st
         page += 1
 
 
+def _sim_rma_exchange(simulator: Simulator, request: Any) -> list[tuple[str, Any]]:
+    iccid, new = _field(request, "iccid") or "", _field(request, "exchangeSimIccid") or ""
+    return [("rmaId", simulator.rma_exchange(iccid, new))]
+
+
 def _send_sms(simulator: Simulator, request: Any) -> list[tuple[str, Any]]:
     iccid, text = _field(request, "sentToIccid") or "", _field(request, "messageText")
     if not text:
@@ -309,6 +315,7 @@ _OPERATIONS: dict[tuple[str, str], _Operation] = {
     ("Terminal", "EditTerminal"): _edit_terminal,
     ("Terminal", "GetTerminalDetails"): _get_terminal_details,
     ("Terminal", "GetModifiedTerminals"): _get_modified_terminals,
+    ("Terminal", "SimRmaExchange"): _sim_rma_exchange,
     ("Sms", "SendSMS"): _send_sms,
     ("Sms", "GetSMSDetails"): _get_sms_details,
 }

@@ -1068,6 +1068,18 @@ class Simulator:
             now = self.clock.now()
             message.status, message.date_received, message.date_modified = "Delivered", now, now
 
+    def rma_exchange(self, iccid: str, new_iccid: str) -> str:
+        """SimRmaExchange (SOAP only): the new SIM takes the old one's status and rate plan, the old one
+        becomes REPLACED; its RMA id. Refused (as a status transition) for an old SIM that is no longer in
+        service, or a new one that was ever activated."""
+        old, new = self._lookup(iccid), self._lookup(new_iccid)
+        if old is new or old.status in ("REPLACED", "RETIRED", "PURGED") or new.date_activated is not None:
+            raise CarrierError(codes.NO_RETURN_TO_PRE_ACTIVATION)
+        now = self.clock.now()
+        _apply(new, {"status": old.status, "ratePlan": old.rate_plan}, now)
+        _apply(old, {"status": "REPLACED"}, now)
+        return f"RMA{next(self._sequence):06d}"
+
     # catalogue and admin --------------------------------------------------------------------------
 
     def rate_plans(self) -> dict[str, Any]:

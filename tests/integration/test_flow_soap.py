@@ -11,11 +11,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from centre import clients, communicator_types, seed
+from centre import clients, communicator_types, seed, sims
 from centre.clients import ClientRef
 from centre.validation import with_luhn_digit
 from cli.processes import free_port, start_simulator, stop
-from models import Signal, TaskExecution
+from features.sim_swap import service as sim_swap
+from models import Signal, TaskExecution, utcnow
 from models.db import unit_of_work
 from tests.integration.fixtures import OPERATOR, SIM_KEY, SIM_USER, Stack, wait_for
 
@@ -115,3 +116,25 @@ def test_the_whole_flow_over_soap(soap_stack: Stack) -> None:
     soap_calls = [call for call in soap_stack.sim_calls() if str(call["path"]).startswith("/ws/service/")]
     assert soap_calls
     assert all(call["userName"] == SIM_USER for call in soap_calls)
+
+
+@pytest.mark.parametrize(("database", "broker"), [("sqlite", "sqla")], indirect=True, ids=["sqlite-sqla"])
+def test_a_sim_swap_over_soap_uses_the_carriers_exchange(soap_stack: Stack) -> None:
+    old = _client(soap_stack, "SOAP3", 3)
+    new = with_luhn_digit(f"8988{os.getpid() % 10_000:04d}{4:010d}")
+    with unit_of_work() as session:
+        clients.find(session, ClientRef("SOAP3")).commissioned_at = utcnow()
+    put = httpx.put(
+        f"{soap_stack.server_address}/devices/{old}", json={"status": "ACTIVATED"}, auth=(SIM_USER, SIM_KEY)
+    )
+    put.raise_for_status()
+
+    outcome = sim_swap.swap(ClientRef("SOAP3"), old, new, OPERATOR)
+
+    assert outcome.done, outcome.message
+    assert (outcome.old_status, outcome.new_status) == ("REPLACED_NAME", "ACTIVATED_NAME")
+    assert "exchanged" in outcome.message
+    assert (soap_stack.sim_status(old), soap_stack.sim_status(new)) == ("REPLACED", "ACTIVATED")
+    with unit_of_work() as session:
+        [sim] = sims.of_client(session, clients.find(session, ClientRef("SOAP3")))
+        assert sim.iccid == new
