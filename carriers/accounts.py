@@ -6,7 +6,9 @@ execution reads its account), and hands it to ``carriers.pool`` for a paced conn
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -23,19 +25,57 @@ class CarrierAccount:
     kind: str  # the platform (carriers/registry.py)
     server_address: str
     user_name: str
-    secret: str  # the API key (or token) the platform authenticates with
+    secret: str  # the platform's first secret field (REST: the API key; SOAP: the password)
     calls_per_second: float
+    # Every secret field of the platform by name, the first included (SOAP: password and license_key).
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # never the secret
         return f"CarrierAccount({self.communicator_type_id}, {self.kind!r}, {self.server_address!r})"
 
 
 def account_of(comm: CommunicatorType) -> CarrierAccount:
-    """The account of a communicator type, its secret decrypted; raises secrets.SecretUnreadable."""
-    secret = secrets.decrypt(comm.api_key_encrypted)
+    """The account of a communicator type, its secrets decrypted; raises secrets.SecretUnreadable."""
+    names = _secret_names(comm.kind)
+    values = open_secrets(names, comm.api_key_encrypted)
     return CarrierAccount(
-        comm.id, comm.kind, comm.server_address, comm.user_name, secret, comm.calls_per_second
+        comm.id,
+        comm.kind,
+        comm.server_address,
+        comm.user_name,
+        values[names[0]],
+        comm.calls_per_second,
+        values,
     )
+
+
+def seal_secrets(names: tuple[str, ...], values: Mapping[str, str]) -> str:
+    """One Fernet token holding an account's secrets: the value alone for a platform with one secret
+    field (so REST keys stored before platforms had several stay readable), else a JSON object by name."""
+    if len(names) == 1:
+        return secrets.encrypt(values[names[0]])
+    return secrets.encrypt(json.dumps({name: values[name] for name in names}))
+
+
+def open_secrets(names: tuple[str, ...], token: str) -> dict[str, str]:
+    """The secrets ``seal_secrets`` stored, by field name; SecretUnreadable if they cannot be read."""
+    plain = secrets.decrypt(token)
+    if len(names) == 1:
+        return {names[0]: plain}
+    try:
+        found = json.loads(plain)
+    except ValueError:
+        found = None
+    if not isinstance(found, dict) or not all(isinstance(found.get(name), str) for name in names):
+        raise secrets.SecretUnreadable("the stored secrets do not fit the communicator type's platform")
+    return {name: found[name] for name in names}
+
+
+def _secret_names(kind: str) -> tuple[str, ...]:
+    # Imported here: the registry imports the platforms, and they import this module's CarrierAccount.
+    from carriers import registry
+
+    return tuple(secret.name for secret in registry.platform(kind).secret_fields)
 
 
 @dataclass(frozen=True)

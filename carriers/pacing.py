@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+import httpx
 import redis
 from sqlalchemy import Engine, text
 
@@ -138,8 +139,17 @@ def _us(seconds: float) -> int:
 
 
 def account_key(server_address: str, user_name: str) -> str:
-    """The pacing key of a carrier account: the carrier counts calls per account, not per record."""
-    return hashlib.sha256(f"{server_address}\n{user_name}".encode()).hexdigest()[:32]
+    """The pacing key of a carrier account: the carrier counts calls per account, not per record.
+
+    The host and user name, not the API path: Control Center counts its REST and SOAP calls against one
+    budget, so two communicator types of one account, one per API on one host, share their slots.
+    """
+    try:
+        url = httpx.URL(server_address.strip())
+        where = f"{url.host}:{url.port}" if url.host else server_address
+    except httpx.InvalidURL:
+        where = server_address
+    return hashlib.sha256(f"{where}\n{user_name}".encode()).hexdigest()[:32]
 
 
 def make_pacer(config: Config) -> Pacer:

@@ -47,6 +47,18 @@ class Capability(enum.StrEnum):
     CHANGES_SINCE = "changes_since"  # list the SIMs changed since a time (drift, shared read-backs)
 
 
+@dataclass(frozen=True, slots=True)
+class SecretField:
+    """One secret a platform's accounts log in with (an API key; a password and a licence key ...).
+
+    Encrypted at rest, write-only for staff, bound to the account's address and user name
+    (``centre/communicator_types.py``); ``name`` keys it in ``CarrierAccount.secrets`` and in the API.
+    """
+
+    name: str  # api_key, password, license_key
+    label: str  # for staff: "API key"
+
+
 class StatusChange(enum.StrEnum):
     """What the carrier did with an edit (a status or rate-plan change)."""
 
@@ -176,6 +188,7 @@ class Platform(Protocol):
     capabilities: frozenset[Capability]
     statuses: tuple[str, ...]  # the statuses staff may ask for, in the order the console lists them
     page_size: int  # SIMs per page of changed_since (the shared read-back pages by it)
+    secret_fields: tuple[SecretField, ...]  # what an account logs in with besides its user name
 
     def state_of(self, status: str) -> SimState:
         """The canonical state of one of the platform's statuses (UNKNOWN for one it does not know)."""

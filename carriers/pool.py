@@ -42,7 +42,8 @@ class _Pool:
 
     def entry(self, account: CarrierAccount) -> tuple[Carrier, Pressure]:
         # Keyed by everything a connection is made of: a changed address, secret or rate is a new one.
-        fingerprint = hashlib.sha256(account.secret.encode()).hexdigest()
+        sealed = "\0".join(f"{name}={value}" for name, value in sorted(account.secrets.items()))
+        fingerprint = hashlib.sha256(f"{account.secret}\0{sealed}".encode()).hexdigest()
         key: tuple[object, ...] = (
             account.communicator_type_id,
             account.kind,

@@ -1,15 +1,22 @@
-"""Communicator types: carrier accounts (server address, user name, encrypted API key)."""
+"""Communicator types: carrier accounts (server address, user name, and the platform's secrets encrypted).
+
+Each platform names the secrets its accounts log in with (``Platform.secret_fields``: REST an API key, SOAP
+a password and a licence key). They are given whole, stored in one encrypted token
+(``carriers.accounts.seal_secrets``), never read back, and bound to the address and user name.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carriers import control_center_rest, pool, registry
-from carriers.accounts import CarrierAccount, account_of
+from carriers.accounts import CarrierAccount, account_of, seal_secrets
 from carriers.errors import CarrierAuthFailed, CarrierError, CarrierRateLimited, CarrierUnavailable
+from carriers.platform import SecretField
 from centre import oplog, validation
 from centre.errors import Conflict, InvalidInput, NotFound
 from config import secrets
@@ -25,17 +32,22 @@ def add(
     name: str,
     server_address: str,
     user_name: str,
-    api_key: str,
+    secret: str | Mapping[str, str],
     operator: str,
     kind: str = DEFAULT_KIND,
     calls_per_second: float = 1.0,
 ) -> CommunicatorType:
-    """Create a communicator type; the API key is encrypted before it is stored and never logged."""
+    """Create a communicator type; its secrets are encrypted before they are stored and never logged.
+
+    ``secret`` is every secret field of the platform by name (``{"password": ..., "license_key": ...}``),
+    or the value alone for a platform with one (REST's API key).
+    """
     kind = _FORMER_KINDS.get(kind, kind)
     if kind not in registry.PLATFORMS:
         raise InvalidInput(
             f"communicator type kind must be one of {', '.join(registry.kinds())}, not {kind!r}"
         )
+    sealed = _sealed(kind, secret)
     name = validation.required_text(name, "communicator type name", 100)
     if session.scalar(select(CommunicatorType.id).where(CommunicatorType.name == name)) is not None:
         raise Conflict(f"a communicator type named {name!r} already exists")
@@ -44,7 +56,7 @@ def add(
         kind=kind,
         server_address=validation.server_address(server_address),
         user_name=validation.required_text(user_name, "user name", 200),
-        api_key_encrypted=secrets.encrypt(validation.required_text(api_key, "API key", 500)),
+        api_key_encrypted=sealed,
         calls_per_second=_rate(calls_per_second),
     )
     session.add(comm)
@@ -86,24 +98,25 @@ def update(
     *,
     server_address: str | None = None,
     user_name: str | None = None,
-    api_key: str | None = None,
+    secret: str | Mapping[str, str] | None = None,
     calls_per_second: float | None = None,
 ) -> CommunicatorType:
-    """Change a communicator type; the API key can be replaced but is never read back.
+    """Change a communicator type; its secrets can be replaced (all together) but are never read back.
 
-    A stored key is bound to its address and user name: changing either needs the key again, so that
-    nobody who may edit the address can have the stored key sent to a host of theirs.
+    Stored secrets are bound to their address and user name: changing either needs them again, so that
+    nobody who may edit the address can have the stored secrets sent to a host of theirs.
     """
     changed = []
+    sealed = _sealed(comm.kind, secret) if secret is not None else None
     address = validation.server_address(server_address) if server_address is not None else None
     user = validation.required_text(user_name, "user name", 200) if user_name is not None else None
     moved = (address is not None and address != comm.server_address) or (
         user is not None and user != comm.user_name
     )
-    if moved and api_key is None:
+    if moved and sealed is None:
         raise InvalidInput(
-            "the server address or user name changes: enter the API key again (a stored key is only "
-            "ever sent to the address and user it was entered for)"
+            f"the server address or user name changes: enter the {_secret_labels(comm.kind)} again "
+            "(stored secrets are only ever sent to the address and user they were entered for)"
         )
     if calls_per_second is not None:
         comm.calls_per_second = _rate(calls_per_second)
@@ -114,9 +127,9 @@ def update(
     if user is not None and user != comm.user_name:
         comm.user_name = user
         changed.append(f"user name {comm.user_name}")
-    if api_key is not None:
-        comm.api_key_encrypted = secrets.encrypt(validation.required_text(api_key, "API key", 500))
-        changed.append("API key replaced")
+    if sealed is not None:
+        comm.api_key_encrypted = sealed
+        changed.append(f"{_secret_labels(comm.kind)} replaced")
     session.flush()
     oplog.record(
         session,
@@ -126,6 +139,45 @@ def update(
         entity_id=comm.id,
     )
     return comm
+
+
+def _sealed(kind: str, secret: str | Mapping[str, str]) -> str:
+    """The platform's secrets checked (each one given, none unknown) and encrypted into one token."""
+    fields = registry.platform(kind).secret_fields
+    names = tuple(field.name for field in fields)
+    given = {names[0]: secret} if isinstance(secret, str) and len(names) == 1 else secret
+    if isinstance(given, str):
+        raise InvalidInput(f"a {kind} communicator type needs its {_secret_labels(kind)}, each by name")
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise InvalidInput(f"a {kind} communicator type has no secret {', '.join(unknown)}")
+    values = {
+        field.name: validation.required_text(given.get(field.name, ""), field.label, 500) for field in fields
+    }
+    return seal_secrets(names, values)
+
+
+def _secret_labels(kind: str) -> str:
+    """How staff call a platform's secrets: "API key", "password and licence key"."""
+    labels = [field.label for field in registry.platform(kind).secret_fields]
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+
+
+def secret_fields(kind: str) -> tuple[SecretField, ...]:
+    """The secrets a communicator type of ``kind`` logs in with (for the edges' forms and prompts)."""
+    try:
+        return registry.platform(_FORMER_KINDS.get(kind, kind)).secret_fields
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def every_secret_field() -> list[tuple[SecretField, list[str]]]:
+    """Every platform's secret fields, each once, with the kinds that use it (for the add form)."""
+    found: dict[str, tuple[SecretField, list[str]]] = {}
+    for kind in registry.kinds():
+        for field in registry.platform(kind).secret_fields:
+            found.setdefault(field.name, (field, []))[1].append(kind)
+    return list(found.values())
 
 
 def list_all(session: Session) -> list[CommunicatorType]:
@@ -151,7 +203,7 @@ def carrier_account(comm: CommunicatorType) -> CarrierAccount:
     try:
         return account_of(comm)
     except secrets.SecretUnreadable as exc:
-        raise InvalidInput(f"{comm.name}: {exc}; enter the API key again") from None
+        raise InvalidInput(f"{comm.name}: {exc}; enter the {_secret_labels(comm.kind)} again") from None
 
 
 def check_connection(account: CarrierAccount, timeout_s: float = 5.0) -> ConnectionTest:
@@ -184,7 +236,7 @@ def _reason(exc: CarrierError) -> str:
 
 
 def rotate_keys(session: Session, operator: str) -> int:
-    """Re-encrypt every stored API key under the newest encryption key; returns how many.
+    """Re-encrypt every communicator type's stored secrets under the newest encryption key; returns how many.
 
     Put the new key first in COMMISSIONER_ENCRYPTION_KEYS, run this, then drop the old key.
     """

@@ -44,7 +44,12 @@ def show_command(name: str, as_json: bool) -> None:
 @click.option("--server-address", default=None, help="A new API base address (needs --new-key too).")
 @click.option("--user-name", default=None, help="A new user name (needs --new-key too).")
 @click.option("--calls-per-second", type=float, default=None, help="The carrier account's limit.")
-@click.option("--new-key", is_flag=True, help="Read a new API key from standard input.")
+@click.option(
+    "--new-key",
+    is_flag=True,
+    help="Read new secrets from standard input, one a line: the API key (jasper-rest), or the password "
+    "then the licence key (jasper-soap).",
+)
 def update_command(
     name: str,
     server_address: str | None,
@@ -54,7 +59,11 @@ def update_command(
 ) -> None:
     """Change a communicator type. A stored key is bound to its address and user name: changing either
     needs the key again (--new-key), so nobody can have it sent to another host."""
-    api_key = read_secret("API key") if new_key else None
+    with session() as s:
+        comm = communicator_types.get_by_name(s, name)
+        kind = comm.kind
+    fields = communicator_types.secret_fields(kind) if new_key else ()
+    given = {field.name: read_secret(field.label[:1].upper() + field.label[1:]) for field in fields}
     with session() as s:
         comm = communicator_types.update(
             s,
@@ -62,7 +71,7 @@ def update_command(
             operator(),
             server_address=server_address,
             user_name=user_name,
-            api_key=api_key,
+            secret=given or None,
             calls_per_second=calls_per_second,
         )
         click.echo(f"communicator type {comm.name} saved")

@@ -70,7 +70,7 @@ def _prepare(server_address: str, api_key: str) -> None:
         seed(session, OPERATOR)
         try:
             comm = communicator_types.get_by_name(session, COMM_TYPE)
-            communicator_types.update(session, comm, OPERATOR, server_address=server_address, api_key=api_key)
+            communicator_types.update(session, comm, OPERATOR, server_address=server_address, secret=api_key)
         except NotFound:
             communicator_types.add(session, COMM_TYPE, server_address, USER, api_key, OPERATOR)
         try:

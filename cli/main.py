@@ -71,7 +71,12 @@ def communicator_type() -> None:
 
 @communicator_type.command("add")
 @click.argument("name")
-@click.option("--server-address", required=True, help="API base, e.g. https://restapi1.jasper.com/rws/api/v1")
+@click.option(
+    "--server-address",
+    required=True,
+    help="API base: https://restapi1.jasper.com/rws/api/v1 (REST), "
+    "https://api.jasperwireless.com/ws/service (SOAP)",
+)
 @click.option("--user-name", required=True)
 @click.option(
     "--kind",
@@ -85,11 +90,16 @@ def communicator_type() -> None:
 def communicator_type_add(
     name: str, server_address: str, user_name: str, kind: str, calls_per_second: float
 ) -> None:
-    """Add a communicator type; the API key is read from standard input (never from the command line)."""
-    api_key = communicator_type_commands.read_secret("API key")
+    """Add a communicator type; its secrets are read from standard input, one a line (never from the
+    command line): the API key (jasper-rest), or the password then the licence key (jasper-soap)."""
+    fields = communicator_types.secret_fields(kind)
+    given = {
+        field.name: communicator_type_commands.read_secret(field.label[:1].upper() + field.label[1:])
+        for field in fields
+    }
     with session() as s:
         comm = communicator_types.add(
-            s, name, server_address, user_name, api_key, operator(), kind, calls_per_second
+            s, name, server_address, user_name, given, operator(), kind, calls_per_second
         )
         click.echo(f"communicator type {comm.name} added")
 
@@ -197,8 +207,12 @@ def execution_retry(execution_id: int, yes: bool) -> None:
     default=0.0,
     help="Status changes show only after this.",
 )
+@click.option(
+    "--password", default=None, help="The SOAP API's password (without it, SOAP calls are refused)."
+)
+@click.option("--license-key", default=None, help="The SOAP API's licence key.")
 def simulator(**options: object) -> None:
-    """Run a Cisco IoT Control Center simulator (REST API under /rws/api/v1)."""
+    """Run a Cisco IoT Control Center simulator (REST API under /rws/api/v1, SOAP under /ws/service)."""
     from cli.simulator import run_simulator
 
     run_simulator(**options)  # type: ignore[arg-type]

@@ -21,6 +21,8 @@ def run_simulator(
     timeout_rate: float,
     rate_limit: float,
     apply_delay_ms: float,
+    password: str | None = None,
+    license_key: str | None = None,
 ) -> None:
     """Serve until interrupted."""
     try:
@@ -34,6 +36,19 @@ def run_simulator(
         rate_limit=rate_limit,
         apply_delay_ms=apply_delay_ms,
     )
-    config = SimulatorConfig(user_name=user_name, api_key=api_key, strict=strict, sims=sims, faults=faults)
+    try:
+        config = SimulatorConfig(
+            user_name=user_name,
+            api_key=api_key,
+            strict=strict,
+            sims=sims,
+            faults=faults,
+            password=password,
+            license_key=license_key,
+        )
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
     click.echo(f"Control Center simulator on http://{host}:{port}/rws/api/v1 (user {user_name})", err=True)
+    if password and license_key:
+        click.echo(f"  and its SOAP API on http://{host}:{port}/ws/service/Terminal and .../Sms", err=True)
     serve(config, host=host, port=port)

@@ -4,6 +4,7 @@
 - ``sim_console/``    a client's SIMs read live, and staff's requests (status, SMS, rate plan)
 - ``bulk/``           commissioning and decommissioning from a CSV file
 - ``drift/``          drift reconciliation: does the carrier still agree with us about each SIM?
+- ``sim_swap/``       replace a panel's SIM by a new one, keeping it reachable
 
 Edges find what a feature adds to them by file name, with no list to keep: the worker imports each
 ``celery_tasks.py``, the web app includes each ``pages.py`` and ``api.py`` (templates in ``templates/``),

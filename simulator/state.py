@@ -231,6 +231,9 @@ class SimulatorConfig:
     sims: Sequence[Mapping[str, Any]] = ()
     faults: Faults = field(default_factory=Faults)
     seed: int | None = None
+    # The SOAP API's credentials (simulator/soap.py): without them every SOAP call is refused.
+    password: str | None = field(default=None, repr=False)
+    license_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.user_name or ":" in self.user_name:
@@ -1064,6 +1067,18 @@ class Simulator:
         if message.status == "Pending" and sim is not None and sim.status == "ACTIVATED":
             now = self.clock.now()
             message.status, message.date_received, message.date_modified = "Delivered", now, now
+
+    def rma_exchange(self, iccid: str, new_iccid: str) -> str:
+        """SimRmaExchange (SOAP only): the new SIM takes the old one's status and rate plan, the old one
+        becomes REPLACED; its RMA id. Refused (as a status transition) for an old SIM that is no longer in
+        service, or a new one that was ever activated."""
+        old, new = self._lookup(iccid), self._lookup(new_iccid)
+        if old is new or old.status in ("REPLACED", "RETIRED", "PURGED") or new.date_activated is not None:
+            raise CarrierError(codes.NO_RETURN_TO_PRE_ACTIVATION)
+        now = self.clock.now()
+        _apply(new, {"status": old.status, "ratePlan": old.rate_plan}, now)
+        _apply(old, {"status": "REPLACED"}, now)
+        return f"RMA{next(self._sequence):06d}"
 
     # catalogue and admin --------------------------------------------------------------------------
 

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from carriers.accounts import CarrierAccount
 from carriers.control_center_rest import statuses as cc_statuses
 from carriers.control_center_rest.client import PAGE_SIZE, ControlCenterApi
-from carriers.platform import Capability, SimState
+from carriers.platform import Capability, SecretField, SimState
 from config import get_config
 
 KIND = "jasper-rest"
+API_KEY = SecretField("api_key", "API key")
 
 
 class ControlCenterRest:
@@ -19,6 +20,7 @@ class ControlCenterRest:
     capabilities: frozenset[Capability] = frozenset(Capability)
     statuses: tuple[str, ...] = cc_statuses.SETTABLE
     page_size: int = PAGE_SIZE
+    secret_fields: tuple[SecretField, ...] = (API_KEY,)
 
     def state_of(self, status: str) -> SimState:
         return cc_statuses.state_of(status)

@@ -103,6 +103,8 @@ def test_account_key_depends_on_host_and_user_not_on_secrets() -> None:
     assert one == account_key("https://a.example/rws/api/v1", "u")
     assert one != account_key("https://a.example/rws/api/v1", "v")
     assert one != account_key("https://b.example/rws/api/v1", "u")
+    # One account's REST and SOAP APIs on one host: one budget, as Control Center counts it.
+    assert one == account_key("https://a.example/ws/service", "u")
 
 
 def _pacer_at(kind: str, where: str) -> Pacer:

@@ -40,14 +40,15 @@ def list_communicator_types(user: ApiAdmin) -> list[CommunicatorTypeOut]:
     responses=errors(400, 403, 409),
 )
 def add_communicator_type(body: CommunicatorTypeIn, user: ApiAdmin) -> CommunicatorTypeOut:
-    """Add a communicator type; the API key is stored encrypted and never returned. Admin."""
+    """Add a communicator type: api_key (jasper-rest), or password and license_key (jasper-soap), stored
+    encrypted and never returned. Admin."""
     with unit_of_work() as session:
         comm = communicator_types.add(
             session,
             body.name,
             body.server_address,
             body.user_name,
-            body.api_key,
+            body.secrets(),
             user.name,
             kind=body.kind,
             calls_per_second=body.calls_per_second,
@@ -68,7 +69,7 @@ def read_communicator_type(comm_id: CommId, user: ApiAdmin) -> CommunicatorTypeO
 def update_communicator_type(
     comm_id: CommId, body: CommunicatorTypeUpdate, user: ApiAdmin
 ) -> CommunicatorTypeOut:
-    """Change some fields; an absent api_key keeps the stored key. Admin."""
+    """Change some fields; absent secrets keep the stored ones (to replace them, give them all). Admin."""
     with unit_of_work() as session:
         comm = communicator_types.update(
             session,
@@ -76,7 +77,7 @@ def update_communicator_type(
             user.name,
             server_address=body.server_address,
             user_name=body.user_name,
-            api_key=body.api_key,
+            secret=body.secrets(),
             calls_per_second=body.calls_per_second,
         )
         return communicator_type_out(comm)

@@ -168,6 +168,13 @@ class CommunicatorTypeOut(BaseModel):
     calls_per_second: float
 
 
+# A communicator type's secret: write-only, never in an answer.
+_Secret = (
+    Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE, json_schema_extra={"writeOnly": True})]
+    | None
+)
+
+
 class CommunicatorTypeIn(_In):
     name: Name
     kind: str = Field(
@@ -178,24 +185,34 @@ class CommunicatorTypeIn(_In):
     )
     server_address: Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE)]
     user_name: Annotated[str, Field(min_length=1, max_length=200, pattern=_LINE)]
-    api_key: Annotated[
-        str, Field(min_length=1, max_length=500, pattern=_LINE, json_schema_extra={"writeOnly": True})
-    ]
+    api_key: _Secret = Field(None, description="jasper-rest: the API key")
+    password: _Secret = Field(None, description="jasper-soap: the password")
+    license_key: _Secret = Field(None, description="jasper-soap: the licence key")
     calls_per_second: Annotated[float, Field(ge=0.01, le=1000, allow_inf_nan=False)] = 1.0
+
+    def secrets(self) -> dict[str, str]:
+        """The secrets given; the platform's rules decide which it needs."""
+        return _given_secrets(self)
 
 
 class CommunicatorTypeUpdate(_In):
-    """Only the fields given change; an absent api_key keeps the stored key."""
+    """Only the fields given change; absent secrets keep the stored ones (to replace, give them all)."""
 
     server_address: Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE)] | None = None
     user_name: Annotated[str, Field(min_length=1, max_length=200, pattern=_LINE)] | None = None
-    api_key: (
-        Annotated[
-            str, Field(min_length=1, max_length=500, pattern=_LINE, json_schema_extra={"writeOnly": True})
-        ]
-        | None
-    ) = None
+    api_key: _Secret = Field(None, description="jasper-rest: the API key")
+    password: _Secret = Field(None, description="jasper-soap: the password")
+    license_key: _Secret = Field(None, description="jasper-soap: the licence key")
     calls_per_second: Annotated[float, Field(ge=0.01, le=1000, allow_inf_nan=False)] | None = None
+
+    def secrets(self) -> dict[str, str] | None:
+        """The secrets given, None if none."""
+        return _given_secrets(self) or None
+
+
+def _given_secrets(body: CommunicatorTypeIn | CommunicatorTypeUpdate) -> dict[str, str]:
+    given = {"api_key": body.api_key, "password": body.password, "license_key": body.license_key}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 class ConnectionTestOut(BaseModel):

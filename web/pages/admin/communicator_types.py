@@ -1,4 +1,5 @@
-"""Communicator types: the API key is write-only (never shown, never sent back); Test connection."""
+"""Communicator types: their secrets (API key; password and licence key) are write-only (never shown,
+never sent back); Test connection."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ LABELS = {
     "kind": "kind",
     "server_address": "server address",
     "user_name": "user name",
-    "api_key": "API key",
+    **{field.name: field.label for field, _kinds in communicator_types.every_secret_field()},
     "calls_per_second": "calls per second",
 }
 
@@ -41,6 +42,7 @@ def _list_page(request: Request, user: Principal, state: FormState = NO_FORM) ->
             "nav": "admin",
             "items": communicator_types.list_all(session),
             "kinds": [(kind, f"{registry.PLATFORMS[kind].label} ({kind})") for kind in registry.kinds()],
+            "secret_fields": communicator_types.every_secret_field(),
             "state": state,
         }
         status = 422 if state.errors else 200
@@ -49,9 +51,20 @@ def _list_page(request: Request, user: Principal, state: FormState = NO_FORM) ->
 
 def _edit_page(request: Request, user: Principal, comm_id: int, state: FormState = NO_FORM) -> HTMLResponse:
     with unit_of_work() as session:
-        context = {"nav": "admin", "comm": communicator_types.get(session, comm_id), "state": state}
+        comm = communicator_types.get(session, comm_id)
+        fields = communicator_types.secret_fields(comm.kind)
+        context = {"nav": "admin", "comm": comm, "secret_fields": fields, "state": state}
         status = 422 if state.errors else 200
         return render(request, "admin/communicator_type.html", context, user=user, status_code=status)
+
+
+def _secrets(form: Form) -> dict[str, str]:
+    """The secret fields filled in (the platform's rules decide which it needs)."""
+    given = {
+        field.name: form.optional(field.name, field.label)
+        for field, _ in communicator_types.every_secret_field()
+    }
+    return {name: value for name, value in given.items() if value is not None}
 
 
 @router.get("/communicator-types")
@@ -67,7 +80,7 @@ def add(request: Request, user: PageAdmin, form: FormData) -> Response:
             form.text("name"),
             form.text("server_address", "server address"),
             form.text("user_name", "user name"),
-            form.text("api_key", "API key"),
+            _secrets(form),
             user.name,
             kind=form.text("kind") or "jasper",
             calls_per_second=form.number("calls_per_second", "calls per second"),
@@ -94,7 +107,7 @@ def update(request: Request, user: PageAdmin, comm_id: CommId, form: FormData) -
             user.name,
             server_address=form.text("server_address", "server address"),
             user_name=form.text("user_name", "user name"),
-            api_key=form.optional("api_key", "API key"),  # empty: keep the stored key
+            secret=_secrets(form) or None,  # all empty: keep the stored secrets
             calls_per_second=form.number("calls_per_second", "calls per second"),
         )
         return f"Communicator type {comm.name} saved."
