@@ -185,9 +185,15 @@ class CommunicatorTypeIn(_In):
     )
     server_address: Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE)]
     user_name: Annotated[str, Field(min_length=1, max_length=200, pattern=_LINE)]
-    api_key: _Secret = Field(None, description="jasper-rest: the API key")
-    password: _Secret = Field(None, description="jasper-soap: the password")
-    license_key: _Secret = Field(None, description="jasper-soap: the licence key")
+    api_key: _Secret = Field(
+        None, description="jasper-rest: the API key", json_schema_extra={"writeOnly": True}
+    )
+    password: _Secret = Field(
+        None, description="jasper-soap: the password", json_schema_extra={"writeOnly": True}
+    )
+    license_key: _Secret = Field(
+        None, description="jasper-soap: the licence key", json_schema_extra={"writeOnly": True}
+    )
     calls_per_second: Annotated[float, Field(ge=0.01, le=1000, allow_inf_nan=False)] = 1.0
 
     def secrets(self) -> dict[str, str]:
@@ -200,9 +206,15 @@ class CommunicatorTypeUpdate(_In):
 
     server_address: Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE)] | None = None
     user_name: Annotated[str, Field(min_length=1, max_length=200, pattern=_LINE)] | None = None
-    api_key: _Secret = Field(None, description="jasper-rest: the API key")
-    password: _Secret = Field(None, description="jasper-soap: the password")
-    license_key: _Secret = Field(None, description="jasper-soap: the licence key")
+    api_key: _Secret = Field(
+        None, description="jasper-rest: the API key", json_schema_extra={"writeOnly": True}
+    )
+    password: _Secret = Field(
+        None, description="jasper-soap: the password", json_schema_extra={"writeOnly": True}
+    )
+    license_key: _Secret = Field(
+        None, description="jasper-soap: the licence key", json_schema_extra={"writeOnly": True}
+    )
     calls_per_second: Annotated[float, Field(ge=0.01, le=1000, allow_inf_nan=False)] | None = None
 
     def secrets(self) -> dict[str, str] | None:

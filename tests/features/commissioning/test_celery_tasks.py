@@ -103,6 +103,7 @@ def _account(communicator_type_id: int = 1) -> CarrierAccount:
         server_address=f.SERVER,
         user_name=f.API_USER,
         secret=f.API_KEY,
+        secrets={"api_key": f.API_KEY},
         calls_per_second=1.0,
     )
 

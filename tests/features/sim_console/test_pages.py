@@ -76,7 +76,10 @@ def test_the_page_has_a_panel_per_sim_beside_history_and_asks_the_carrier_nothin
     page = operator.page(console.page())
     for iccid in (console.iccid, console.other):
         assert f'id="sim-{iccid}"' in page
-        assert f'hx-get="{console.path("/overview", iccid)}" hx-trigger="load"' in page
+        assert (
+            f'hx-get="{console.path("/overview", iccid)}" hx-trigger="load, sim-changed-{iccid} from:body"'
+            in page
+        )
     assert 'id="history-rows"' in page
     assert 'aria-current="page">SIM console' in page
     assert "Send SMS" in page
