@@ -130,7 +130,9 @@ def test_a_failed_execution_shows_the_carrier_error_and_retries_with_one_click(
     page = operator.page(f"/clients/{client_id()}")
     assert f'hx-post="/executions/{execution_id}/retry"' not in page
     assert f"Retried or overtaken: execution {newest.id}" in page
-    assert re.search(r'class="signal outcome-failed overtaken" data-type-no="65519"', page)  # no longer shouts
+    assert re.search(
+        r'class="signal outcome-failed overtaken" data-type-no="65519"', page
+    )  # no longer shouts
     again = operator.post(f"/executions/{execution_id}/retry", {"client_id": str(client_id())}, htmx=True)
     assert again.status_code == 409
     assert "would undo it" in again.text

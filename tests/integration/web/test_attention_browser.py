@@ -43,6 +43,23 @@ def _fits(page: Page) -> None:
     assert wrapped == [], f"ICCIDs on two lines: {wrapped}"
 
 
+def _labelled(page: Page) -> None:
+    """Every control a person can reach has a name a screen reader says, and takes the keyboard focus."""
+    nameless = page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button, a[href]')]
+        .filter(el => el.getClientRects().length)
+        .filter(el => !((el.labels && el.labels.length) || el.getAttribute('aria-label')
+                        || el.getAttribute('aria-labelledby') || el.textContent.trim()))
+        .map(el => el.outerHTML.slice(0, 120))"""
+    )
+    assert nameless == [], nameless
+    unreachable = page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button, a[href]')]
+        .filter(el => el.getClientRects().length && el.tabIndex < 0).map(el => el.outerHTML.slice(0, 120))"""
+    )
+    assert unreachable == [], unreachable
+
+
 def _shoot(page: Page, tmp_path: Path, name: str, database: str) -> None:
     shot = tmp_path / name
     page.screenshot(path=str(shot), full_page=False)
@@ -87,6 +104,7 @@ def test_a_night_shift_failures_appear_by_themselves_one_is_retried_and_the_coun
         expect(rows.first).to_contain_text("20000001")
         assert page.evaluate("window.__sameDocument === true")
         _fits(page)
+        _labelled(page)
         _shoot(page, tmp_path, "attention-laptop.png", database)
 
         # The centre fixes NIGHT2's cause (the carrier now knows its SIM); the operator retries it here.
@@ -109,6 +127,7 @@ def test_a_night_shift_failures_appear_by_themselves_one_is_retried_and_the_coun
         find_client(page, "NIGHT1")
         expect(page.locator("#maintenance")).to_contain_text("SIM change failed")
         _fits(page)
+        _labelled(page)
         _shoot(page, tmp_path, "client-laptop.png", database)
         page.set_viewport_size(WALL)
         page.get_by_role("button", name="Wall screen").click()
