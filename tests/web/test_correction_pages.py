@@ -96,6 +96,11 @@ def test_admin_corrects_a_device_ref_no_and_a_bad_one_changes_nothing(admin: Bro
     assert good.status_code == 200
     assert f"changed to {f.iccid(77)}" in good.text
     assert any(f.iccid(77) in memo for memo in _corrections_logged())
+    assert "Swap this SIM" not in good.text  # not commissioned: nothing to switch
+
+    admin.post(f"/clients/{client_id()}/commission", {}, htmx=True)
+    page = admin.page(f"/clients/{client_id()}")
+    assert f'href="/clients/{client_id()}/sims/{f.iccid(77)}/swap">Swap this SIM</a>' in page
 
 
 def test_removing_a_device_needs_the_tick(admin: Browser) -> None:

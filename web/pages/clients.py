@@ -92,6 +92,7 @@ def _maintenance(session: Session, client: Client, user: Principal) -> dict[str,
     context: dict[str, Any] = {
         "client": client,
         "devices": devices,
+        "commissioned": clients.is_commissioned(client),
         "sims": history.last_on_sims(session, [d.device_ref_no for d, _ in devices if d.device_ref_no]),
         "dealer": dealer.name if dealer else None,
         "user": user,
