@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from carriers import control_center_rest
+from carriers import control_center_rest, emnify
 from carriers.platform import Platform
 
-PLATFORMS: dict[str, Platform] = {platform.kind: platform for platform in (control_center_rest.PLATFORM,)}
+PLATFORMS: dict[str, Platform] = {
+    platform.kind: platform for platform in (control_center_rest.PLATFORM, emnify.PLATFORM)
+}
 
 
 def platform(kind: str) -> Platform:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,8 @@ from centre import oplog, validation
 from centre.errors import Conflict, InvalidInput, NotFound
 from config import secrets
 from models import CommunicatorType
+
+_T = TypeVar("_T", str, float)
 
 DEFAULT_KIND = control_center_rest.KIND
 # Kinds stored before the platforms had names of their own (migration 0008), still taken as input.
@@ -28,14 +31,20 @@ def add(
     api_key: str,
     operator: str,
     kind: str = DEFAULT_KIND,
-    calls_per_second: float = 1.0,
+    calls_per_second: float | None = None,
 ) -> CommunicatorType:
-    """Create a communicator type; the API key is encrypted before it is stored and never logged."""
+    """Create a communicator type; the API key is encrypted before it is stored and never logged.
+
+    A platform that authenticates without a user name (emnify) takes an empty one; calls per second
+    default to the platform's published limit where it has one, else 1."""
     kind = _FORMER_KINDS.get(kind, kind)
     if kind not in registry.PLATFORMS:
         raise InvalidInput(
             f"communicator type kind must be one of {', '.join(registry.kinds())}, not {kind!r}"
         )
+    user_name = user_name.strip() or _platform_default(kind, "default_user_name", "")
+    if calls_per_second is None:
+        calls_per_second = _platform_default(kind, "default_calls_per_second", 1.0)
     name = validation.required_text(name, "communicator type name", 100)
     if session.scalar(select(CommunicatorType.id).where(CommunicatorType.name == name)) is not None:
         raise Conflict(f"a communicator type named {name!r} already exists")
@@ -45,7 +54,7 @@ def add(
         server_address=validation.server_address(server_address),
         user_name=validation.required_text(user_name, "user name", 200),
         api_key_encrypted=secrets.encrypt(validation.required_text(api_key, "API key", 500)),
-        calls_per_second=_rate(calls_per_second),
+        calls_per_second=_rate(calls_per_second, kind),
     )
     session.add(comm)
     session.flush()
@@ -63,13 +72,22 @@ MIN_CALLS_PER_SECOND = 0.01  # one call every 100 s: slower is not a carrier's l
 MAX_CALLS_PER_SECOND = 1000.0
 
 
-def _rate(calls_per_second: float) -> float:
-    if not MIN_CALLS_PER_SECOND <= calls_per_second <= MAX_CALLS_PER_SECOND:  # also refuses NaN
+def _rate(calls_per_second: float, kind: str) -> float:
+    highest = _platform_default(kind, "max_calls_per_second", MAX_CALLS_PER_SECOND)
+    if not MIN_CALLS_PER_SECOND <= calls_per_second <= highest:  # also refuses NaN
+        published = " (the platform's published limit)" if highest < MAX_CALLS_PER_SECOND else ""
         raise InvalidInput(
-            f"calls per second must be from {MIN_CALLS_PER_SECOND:g} to {MAX_CALLS_PER_SECOND:g}, "
+            f"calls per second must be from {MIN_CALLS_PER_SECOND:g} to {highest:g}{published}, "
             f"not {calls_per_second:g}"
         )
     return calls_per_second
+
+
+def _platform_default(kind: str, name: str, default: _T) -> _T:
+    # Optional attributes of a platform (carriers/<platform>/platform.py): not every platform has a
+    # user name to default or a published limit, so they are not part of the Platform protocol.
+    value: _T = getattr(registry.platform(kind), name, default)
+    return value
 
 
 def get_by_name(session: Session, name: str) -> CommunicatorType:
@@ -106,7 +124,7 @@ def update(
             "ever sent to the address and user it was entered for)"
         )
     if calls_per_second is not None:
-        comm.calls_per_second = _rate(calls_per_second)
+        comm.calls_per_second = _rate(calls_per_second, comm.kind)
         changed.append(f"{comm.calls_per_second} calls per second")
     if address is not None and address != comm.server_address:
         comm.server_address = address

@@ -73,7 +73,7 @@ def communicator_type() -> None:
 @communicator_type.command("add")
 @click.argument("name")
 @click.option("--server-address", required=True, help="API base, e.g. https://restapi1.jasper.com/rws/api/v1")
-@click.option("--user-name", required=True)
+@click.option("--user-name", default="", help="The API user (Super SIM: the Account SID; emnify: none).")
 @click.option(
     "--kind",
     default=communicator_types.DEFAULT_KIND,
@@ -81,12 +81,16 @@ def communicator_type() -> None:
     help=f"The carrier platform: {', '.join(registry.kinds())}.",
 )
 @click.option(
-    "--calls-per-second", type=float, default=1.0, show_default=True, help="The carrier account's limit."
+    "--calls-per-second",
+    type=float,
+    default=None,
+    help="The carrier account's limit (default: the platform's published limit, else 1).",
 )
 def communicator_type_add(
-    name: str, server_address: str, user_name: str, kind: str, calls_per_second: float
+    name: str, server_address: str, user_name: str, kind: str, calls_per_second: float | None
 ) -> None:
-    """Add a communicator type; the API key is read from standard input (never from the command line)."""
+    """Add a communicator type; the API key (emnify: the application token; Super SIM: the auth token)
+    is read from standard input (never from the command line)."""
     api_key = _read_secret("API key")
     with session() as s:
         comm = communicator_types.add(
