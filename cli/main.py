@@ -204,6 +204,7 @@ def execution_retry(execution_id: int, yes: bool) -> None:
     default=0.0,
     help="Status changes show only after this.",
 )
+@click.option("--emnify-token", default=None, help="Serve emnify under /api/v1/ with this application token.")
 def simulator(**options: object) -> None:
     """Run a Cisco IoT Control Center simulator (REST API under /rws/api/v1)."""
     from cli.simulator import run_simulator

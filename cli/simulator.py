@@ -21,6 +21,7 @@ def run_simulator(
     timeout_rate: float,
     rate_limit: float,
     apply_delay_ms: float,
+    emnify_token: str | None = None,
 ) -> None:
     """Serve until interrupted."""
     try:
@@ -34,6 +35,15 @@ def run_simulator(
         rate_limit=rate_limit,
         apply_delay_ms=apply_delay_ms,
     )
-    config = SimulatorConfig(user_name=user_name, api_key=api_key, strict=strict, sims=sims, faults=faults)
+    config = SimulatorConfig(
+        user_name=user_name,
+        api_key=api_key,
+        strict=strict,
+        sims=sims,
+        faults=faults,
+        emnify_token=emnify_token,
+    )
     click.echo(f"Control Center simulator on http://{host}:{port}/rws/api/v1 (user {user_name})", err=True)
+    if emnify_token:
+        click.echo(f"emnify simulator on http://{host}:{port}/api/v1", err=True)
     serve(config, host=host, port=port)

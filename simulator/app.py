@@ -19,6 +19,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carriers.control_center_rest import codes
+from simulator import emnify
 from simulator.state import (
     AuthenticationRequired,
     CallFacts,
@@ -90,6 +91,8 @@ def create_app(config: SimulatorConfig, *, clock: Clock | None = None) -> FastAP
     app.add_exception_handler(InvalidAdminRequest, _on_invalid_admin_request)
     app.include_router(_api)
     app.include_router(_admin)
+    if config.emnify_token:
+        emnify.install(app, simulator, config.emnify_token, _admin_credentials)
     return app
 
 

@@ -231,6 +231,7 @@ class SimulatorConfig:
     sims: Sequence[Mapping[str, Any]] = ()
     faults: Faults = field(default_factory=Faults)
     seed: int | None = None
+    emnify_token: str | None = field(default=None, repr=False)  # serve emnify under /api/v1/ with it
 
     def __post_init__(self) -> None:
         if not self.user_name or ":" in self.user_name:

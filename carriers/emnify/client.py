@@ -3,8 +3,9 @@
 Authentication: the application token is exchanged for a JWT (``POST /api/v1/authenticate``), kept for
 this account's connection and sent as ``Authorization: Bearer``. It is renewed a minute before the
 expiry the JWT states, and once when emnify refuses it (401) in the middle of its life; the
-authenticate path has a small limit of its own (100 a 5 minutes per address), so it is never asked for
-more often than that. Every request, authenticate included, runs ``before_call`` first (the pool paces
+authenticate path has a small limit of its own (100 a 5 minutes per address): a token is renewed once
+for all the calls it was refused to, and a refused application token is not offered again for a few
+seconds. Every request, authenticate included, runs ``before_call`` first (the pool paces
 the account's calls with it).
 
 SIMs are addressed by emnify's SIM id; the ICCID is found with ``GET /api/v1/sim?q=iccid_with_luhn:``
@@ -47,7 +48,7 @@ PAGE_SIZE = 1000  # SIMs per page of the listing (emnify allows up to 2500)
 API = "/api/v1"
 RENEW_BEFORE_S = 60.0  # a token this close to its expiry is renewed before use
 DEFAULT_TOKEN_LIFE_S = 600.0  # when a JWT states no expiry we can read
-MIN_AUTH_INTERVAL_S = 3.0  # 100 authentications per 5 minutes per address: never faster than this
+MIN_AUTH_INTERVAL_S = 3.0  # 100 authentications per 5 minutes per address: a refusal is kept this long
 BYTES_PER_MB = 1_000_000  # emnify states data volume in MB
 _MAX_REMEMBERED = 100_000  # ICCID -> SIM id entries kept per account
 
@@ -341,15 +342,11 @@ class EmnifyApi:
                 return self._jwt
             if self._jwt is not None and refused is not None and self._jwt != refused:
                 return self._jwt  # another thread renewed it meanwhile
-            if self._clock() - self._last_auth < MIN_AUTH_INTERVAL_S:
-                # The authenticate path has its own small limit: a refused token is not asked again at once.
-                if self._auth_refused is not None:
-                    raise copy.copy(self._auth_refused)
-                raise CarrierRateLimited(
-                    "emnify authentication was renewed moments ago; the call is retried shortly.",
-                    operation="authenticate",
-                    retry_after=MIN_AUTH_INTERVAL_S,
-                )
+            recently = self._clock() - self._last_auth < MIN_AUTH_INTERVAL_S
+            if recently and self._auth_refused is not None:
+                # The authenticate path has a small limit of its own: a refused application token is
+                # not offered again at once by every call waiting to use it.
+                raise copy.copy(self._auth_refused)
             self._last_auth = self._clock()
             try:
                 jwt = self._new_jwt()

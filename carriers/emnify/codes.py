@@ -57,7 +57,7 @@ _TABLE = [
     ErrorToken(
         INVALID_STATUS_TRANSITION,
         1100,
-        422,
+        400,
         "Status transition not allowed.",
         "emnify does not allow this status change from the SIM's current status.",
     ),
