@@ -165,11 +165,26 @@ class CommunicatorTypeIn(_In):
         json_schema_extra={"enum": list[JsonValue](registry.kinds())},
     )
     server_address: Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE)]
-    user_name: Annotated[str, Field(min_length=1, max_length=200, pattern=_LINE)]
+    user_name: Annotated[
+        str,
+        Field(
+            max_length=200,
+            pattern=_LINE,
+            description="The API user; Super SIM: the Account SID; emnify: none",
+        ),
+    ] = ""
     api_key: Annotated[
         str, Field(min_length=1, max_length=500, pattern=_LINE, json_schema_extra={"writeOnly": True})
     ]
-    calls_per_second: Annotated[float, Field(ge=0.01, le=1000, allow_inf_nan=False)] = 1.0
+    calls_per_second: Annotated[
+        float | None,
+        Field(
+            ge=0.01,
+            le=1000,
+            allow_inf_nan=False,
+            description="Default: the platform's published limit, else 1",
+        ),
+    ] = None
 
 
 class CommunicatorTypeUpdate(_In):
