@@ -51,7 +51,9 @@ def add(
     comm = CommunicatorType(
         name=name,
         kind=kind,
-        server_address=validation.server_address(server_address),
+        server_address=validation.server_address(
+            server_address, _platform_default(kind, "api_path", "/rws/api/v1")
+        ),
         user_name=validation.required_text(user_name, "user name", 200),
         api_key_encrypted=secrets.encrypt(validation.required_text(api_key, "API key", 500)),
         calls_per_second=_rate(calls_per_second, kind),
@@ -113,7 +115,8 @@ def update(
     nobody who may edit the address can have the stored key sent to a host of theirs.
     """
     changed = []
-    address = validation.server_address(server_address) if server_address is not None else None
+    api_path = _platform_default(comm.kind, "api_path", "/rws/api/v1")
+    address = validation.server_address(server_address, api_path) if server_address is not None else None
     user = validation.required_text(user_name, "user name", 200) if user_name is not None else None
     moved = (address is not None and address != comm.server_address) or (
         user is not None and user != comm.user_name

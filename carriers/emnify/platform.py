@@ -28,6 +28,7 @@ class Emnify:
     # counts against; GET /api/v1/sim allows 10/s, GET /api/v1/sim/{id} 100/s. Slots are 2% wider
     # (carriers/pacing.py), so 6.5 calls/s stays under the 2,000.
     default_calls_per_second: float = 6.5
+    api_path: str = "/api/v1"  # the server address is https://cdn.emnify.net/api/v1
     max_calls_per_second: float = 6.5
 
     def state_of(self, status: str) -> SimState:
