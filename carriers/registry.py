@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from carriers import control_center_rest, emnify
+from carriers import control_center_rest, emnify, supersim
 from carriers.platform import Platform
 
 PLATFORMS: dict[str, Platform] = {
-    platform.kind: platform for platform in (control_center_rest.PLATFORM, emnify.PLATFORM)
+    platform.kind: platform for platform in (control_center_rest.PLATFORM, emnify.PLATFORM, supersim.PLATFORM)
 }
 
 

@@ -205,6 +205,10 @@ def execution_retry(execution_id: int, yes: bool) -> None:
     help="Status changes show only after this.",
 )
 @click.option("--emnify-token", default=None, help="Serve emnify under /api/v1/ with this application token.")
+@click.option(
+    "--account-sid", default=None, help="With --auth-token: serve Super SIM under /v1/ for this account."
+)
+@click.option("--auth-token", default=None, help="The Super SIM auth token clients must present.")
 def simulator(**options: object) -> None:
     """Run a Cisco IoT Control Center simulator (REST API under /rws/api/v1)."""
     from cli.simulator import run_simulator

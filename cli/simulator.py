@@ -22,6 +22,8 @@ def run_simulator(
     rate_limit: float,
     apply_delay_ms: float,
     emnify_token: str | None = None,
+    account_sid: str | None = None,
+    auth_token: str | None = None,
 ) -> None:
     """Serve until interrupted."""
     try:
@@ -42,8 +44,12 @@ def run_simulator(
         sims=sims,
         faults=faults,
         emnify_token=emnify_token,
+        account_sid=account_sid,
+        auth_token=auth_token,
     )
     click.echo(f"Control Center simulator on http://{host}:{port}/rws/api/v1 (user {user_name})", err=True)
     if emnify_token:
         click.echo(f"emnify simulator on http://{host}:{port}/api/v1", err=True)
+    if account_sid and auth_token:
+        click.echo(f"Super SIM simulator on http://{host}:{port}/v1 (account {account_sid})", err=True)
     serve(config, host=host, port=port)

@@ -19,7 +19,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carriers.control_center_rest import codes
-from simulator import emnify
+from simulator import emnify, supersim
 from simulator.state import (
     AuthenticationRequired,
     CallFacts,
@@ -93,6 +93,8 @@ def create_app(config: SimulatorConfig, *, clock: Clock | None = None) -> FastAP
     app.include_router(_admin)
     if config.emnify_token:
         emnify.install(app, simulator, config.emnify_token, _admin_credentials)
+    if config.account_sid and config.auth_token:
+        supersim.install(app, simulator, config.account_sid, config.auth_token, _admin_credentials)
     return app
 
 

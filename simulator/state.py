@@ -232,6 +232,8 @@ class SimulatorConfig:
     faults: Faults = field(default_factory=Faults)
     seed: int | None = None
     emnify_token: str | None = field(default=None, repr=False)  # serve emnify under /api/v1/ with it
+    account_sid: str | None = None  # with auth_token: serve Super SIM under /v1/
+    auth_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.user_name or ":" in self.user_name:

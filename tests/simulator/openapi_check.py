@@ -7,6 +7,7 @@ request and the answer (status, headers, body) against its schemas.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -70,7 +71,11 @@ def check(spec: str, server: str, response: httpx.Response, *, request_too: bool
     )
     openapi: Any = description(spec)
     if request_too:
-        openapi.validate_request(wrapped)
+        with warnings.catch_warnings():
+            # KORE's description offers OAuth2 beside Basic; openapi-core cannot check an OAuth2 token
+            # and says so, then checks the Basic credentials these requests carry.
+            warnings.filterwarnings("ignore", "Unsupported scheme type", UserWarning)
+            openapi.validate_request(wrapped)
     try:
         openapi.validate_response(wrapped, answer)
     except MissingData:
