@@ -53,3 +53,22 @@ def test_a_rate_above_emnifys_published_limit_is_refused(runner: CliRunner) -> N
     assert "published limit" in result.output
     with unit_of_work() as session:
         assert session.scalars(select(CommunicatorType)).all() == []
+
+
+def test_a_super_sim_type_takes_the_account_sid_as_user_name(runner: CliRunner) -> None:
+    sid = "AC" + "0a" * 16
+    args = ["--operator", "t", "communicator-type", "add", "Super", "--kind", "supersim", "--user-name", sid]
+    address = ["--server-address", "https://supersim.api.korewireless.com/v1"]
+    result = runner.invoke(cli, [*args, *address], input="auth-token-1\n")
+    assert result.exit_code == 0, result.output
+    with unit_of_work() as session:
+        comm = session.scalars(select(CommunicatorType).where(CommunicatorType.name == "Super")).one()
+        assert (comm.kind, comm.user_name) == ("supersim", sid)
+        assert secrets.decrypt(comm.api_key_encrypted) == "auth-token-1"
+    missing = runner.invoke(
+        cli,
+        ["--operator", "t", "communicator-type", "add", "NoSid", "--kind", "supersim", *address],
+        input="x\n",
+    )
+    assert missing.exit_code != 0
+    assert "user name" in missing.output

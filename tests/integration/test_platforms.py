@@ -28,6 +28,7 @@ from tests.integration.fixtures import OPERATOR, SIM_KEY, SIM_USER, wait_for
 pytestmark = pytest.mark.integration
 
 EMNIFY_TOKEN = "emnify-app-token-3c2b1a"
+ACCOUNT_SID, AUTH_TOKEN = "AC" + "4d" * 16, "supersim-auth-token-8e7f"
 
 
 @dataclass
@@ -49,11 +50,24 @@ class Platforms:
         [sim] = [sim for sim in answer.json() if sim["iccid_with_luhn"] == iccid]
         return str(sim["status"]["description"])
 
+    def supersim_status(self, iccid: str) -> str:
+        answer = httpx.get(f"{self.base}/_admin/supersim/sims", auth=(SIM_USER, SIM_KEY), timeout=5)
+        [sim] = [sim for sim in answer.json() if sim["iccid"] == iccid]
+        return str(sim["status"])
+
 
 @pytest.fixture
 def platforms(broker: str, env: dict[str, str]) -> Iterator[Platforms]:
     port = free_port()
-    extra = ["--strict", "--emnify-token", EMNIFY_TOKEN]
+    extra = [
+        "--strict",
+        "--emnify-token",
+        EMNIFY_TOKEN,
+        "--account-sid",
+        ACCOUNT_SID,
+        "--auth-token",
+        AUTH_TOKEN,
+    ]
     simulator = start_simulator(port, SIM_USER, SIM_KEY, extra=extra, env={**os.environ, **env})
     try:
         yield Platforms(env, port)
