@@ -257,7 +257,7 @@ def request_status(
     A move the carrier would refuse (back to a pre-activation status, 10000029; the status the SIM
     already has) is not sent: Conflict says why. CarrierProblem if the SIM cannot be read.
     """
-    wanted = task_type.status_value(status)
+    wanted = task_type.status_value(status, located.platform)
     if wanted not in located.platform.statuses:
         raise InvalidInput(f"{located.platform.label} has no SIM status {wanted}")
     task_type.SimConsoleTaskType().authorize(
