@@ -127,7 +127,10 @@ class SuperSimApi:
         call = _Call(
             "set_status", f"set status {status}", "POST", f"{API}/Sims/{sid}", iccid, form={"Status": status}
         )
-        response = self._send(call)
+        try:
+            response = self._send(call)
+        except CarrierRejected as refused:
+            raise self._under_way(refused, iccid) from refused
         answer = answers.json_or_none(response)
         shown = answers.text(answer.get("status")) if isinstance(answer, dict) else None
         applied = response.status_code == 200 and shown == status
@@ -220,6 +223,22 @@ class SuperSimApi:
         )
 
     # -- plumbing -----------------------------------------------------------------------------------
+
+    def _under_way(self, refused: CarrierRejected, iccid: str) -> CarrierError:
+        """A refused move is retryable while an earlier change is still scheduled: it lands in moments."""
+        if (
+            refused.error_code != str(codes.INVALID_TRANSITION)
+            or self.get_sim(iccid).status != statuses.SCHEDULED
+        ):
+            return refused
+        return CarrierUnavailable(
+            f"{refused.message} An earlier change of this SIM is still under way (scheduled): the call is "
+            "retried once it has landed.",
+            error_code=refused.error_code,
+            http_status=refused.http_status,
+            operation=refused.operation,
+            iccid=iccid,
+        )
 
     def _sid_and_status(self, iccid: str) -> tuple[str, str | None]:
         sid = self._sids.get(iccid)

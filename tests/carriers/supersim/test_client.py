@@ -94,3 +94,15 @@ def test_rules_ready_only_from_new_and_no_terminate() -> None:
     assert PLATFORM.status_for(SimState.SUSPENDED) == "inactive"
     with pytest.raises(ValueError, match="cannot end"):
         PLATFORM.status_for(SimState.TERMINATED)
+
+
+def test_a_move_refused_while_an_earlier_change_is_scheduled_is_retryable() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(400, json={"code": 83010, "message": "Invalid transition", "status": 400})
+        if request.url.path == "/v1/Sims":
+            return httpx.Response(200, json={"sims": [sim("active")], "meta": {}})
+        return httpx.Response(200, json=sim("scheduled"))
+
+    with pytest.raises(CarrierUnavailable, match="still under way"):
+        api(handler, []).set_status(ICCID, "inactive")
