@@ -45,6 +45,14 @@ class Platforms:
             f"{self.base}/_admin{path}", json=body, auth=(SIM_USER, SIM_KEY), timeout=5
         ).raise_for_status()
 
+    def faults(self, **changes: object) -> None:
+        answer = httpx.put(f"{self.base}/_admin/faults", json=changes, auth=(SIM_USER, SIM_KEY), timeout=5)
+        answer.raise_for_status()
+
+    def faulted_calls(self) -> int:
+        answer = httpx.get(f"{self.base}/_admin/calls", auth=(SIM_USER, SIM_KEY), timeout=5)
+        return sum(1 for call in answer.json()["calls"] if call["fault"] in ("fail", "drop"))
+
     def emnify_status(self, iccid: str) -> str:
         answer = httpx.get(f"{self.base}/_admin/emnify/sims", auth=(SIM_USER, SIM_KEY), timeout=5)
         [sim] = [sim for sim in answer.json() if sim["iccid_with_luhn"] == iccid]
@@ -126,23 +134,74 @@ def _flow(code: str, status: Callable[[], str], on: str, off: str) -> None:
     assert status() == off
 
 
-def test_the_whole_flow_on_emnify(platforms: Platforms, platform_worker: subprocess.Popen[bytes]) -> None:
-    known, unknown = _iccid(1), _iccid(2)
-    platforms.admin("/emnify/sims", [{"iccid": known}])
+def _add_types(platforms: Platforms) -> None:
     with unit_of_work() as session:
         seed.seed(session, OPERATOR)
-        communicator_types.add(
-            session, "Roaming", f"{platforms.base}/api/v1", "", EMNIFY_TOKEN, OPERATOR, "emnify"
-        )
-    _add_client("EMN1", "Roaming", known)
-    _add_client("EMN2", "Roaming", unknown)
+        emnify = f"{platforms.base}/api/v1"
+        communicator_types.add(session, "Roaming", emnify, "", EMNIFY_TOKEN, OPERATOR, "emnify")
+        supersim = f"{platforms.base}/v1"
+        communicator_types.add(session, "Super", supersim, ACCOUNT_SID, AUTH_TOKEN, OPERATOR, "supersim")
 
-    _flow("EMN1", lambda: platforms.emnify_status(known), "Activated", "Suspended")
 
-    _press("EMN2", "commission")
-    wait_for(lambda: len(_outcomes("EMN2")) == 1, "the failure outcome")
-    [failed] = _outcomes("EMN2")
+def _fails_unknown(code: str, iccid: str, words: str, secret: str) -> None:
+    _press(code, "commission")
+    wait_for(lambda: len(_outcomes(code)) == 1, "the failure outcome")
+    [failed] = _outcomes(code)
     assert (failed.outcome, failed.type_no) == ("failed", system_events.TASK_FAILED)
-    assert unknown in failed.memo
-    assert "has no SIM with this ICCID" in failed.memo
-    assert EMNIFY_TOKEN not in failed.memo
+    assert iccid in failed.memo
+    assert words in failed.memo
+    assert secret not in failed.memo
+
+
+# SQLite and PostgreSQL (the broker changes nothing for a platform); the fault scenario on the
+# production stack only: keeps the suite's time small.
+@pytest.mark.parametrize(
+    ("database", "broker"),
+    [("sqlite", "sqla"), ("postgresql", "redis")],
+    indirect=True,
+    ids=["sqlite", "postgresql"],
+)
+def test_the_whole_flow_on_emnify_and_super_sim(
+    platforms: Platforms, platform_worker: subprocess.Popen[bytes]
+) -> None:
+    """Both platforms in one test: one simulator and one worker start per stack, not two."""
+    emnify_sim, supersim_sim, unknown = _iccid(1), _iccid(2), _iccid(3)
+    platforms.admin("/emnify/sims", [{"iccid": emnify_sim}])
+    platforms.admin("/supersim/sims", [{"iccid": supersim_sim}])
+    _add_types(platforms)
+    _add_client("EMN1", "Roaming", emnify_sim)
+    _add_client("EMN2", "Roaming", unknown)
+    _add_client("SUP1", "Super", supersim_sim)
+    _add_client("SUP2", "Super", unknown)
+
+    _flow("EMN1", lambda: platforms.emnify_status(emnify_sim), "Activated", "Suspended")
+    _fails_unknown("EMN2", unknown, "has no SIM with this ICCID", EMNIFY_TOKEN)
+    # Asynchronous: the change is scheduled first, and the outcome waits (bounded) for it to land.
+    _flow("SUP1", lambda: platforms.supersim_status(supersim_sim), "active", "inactive")
+    _fails_unknown("SUP2", unknown, "no Super SIM with this ICCID", AUTH_TOKEN)
+
+
+@pytest.mark.parametrize(("database", "broker"), [("postgresql", "redis")], indirect=True, ids=["postgresql"])
+def test_carrier_faults_on_emnify_and_super_sim(
+    platforms: Platforms, platform_worker: subprocess.Popen[bytes]
+) -> None:
+    """The fault suite's carrier scenario, small: 500s and answers withheld after the change was made
+    (the caller cannot tell), on both platforms at once. Every commission ends succeeded, once, with
+    the SIM active; the faults did happen."""
+    sims = {f"F{number}": _iccid(10 + number) for number in range(6)}
+    platforms.admin("/emnify/sims", [{"iccid": iccid} for code, iccid in sims.items() if code < "F3"])
+    platforms.admin("/supersim/sims", [{"iccid": iccid} for code, iccid in sims.items() if code >= "F3"])
+    _add_types(platforms)
+    for code, iccid in sims.items():
+        _add_client(code, "Roaming" if code < "F3" else "Super", iccid)
+    platforms.faults(fail_rate=0.15, drop_rate=0.05, hang_seconds=1)
+    for code in sims:
+        _press(code, "commission")
+    wait_for(lambda: all(len(_outcomes(code)) == 1 for code in sims), "every commission's outcome")
+    platforms.faults(fail_rate=0, drop_rate=0)
+    assert platforms.faulted_calls() > 0
+    for code, iccid in sims.items():
+        [outcome] = _outcomes(code)
+        assert outcome.outcome == "succeeded", outcome.memo
+        status = platforms.emnify_status(iccid) if code < "F3" else platforms.supersim_status(iccid)
+        assert status in ("Activated", "active")
