@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from carriers import control_center_rest, control_center_soap
+from carriers import control_center_rest, control_center_soap, emnify, supersim
 from carriers.platform import Platform
 
 PLATFORMS: dict[str, Platform] = {
-    platform.kind: platform for platform in (control_center_rest.PLATFORM, control_center_soap.PLATFORM)
+    platform.kind: platform
+    for platform in (control_center_rest.PLATFORM, control_center_soap.PLATFORM, emnify.PLATFORM, supersim.PLATFORM)
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +22,8 @@ from centre import oplog, validation
 from centre.errors import Conflict, InvalidInput, NotFound
 from config import secrets
 from models import CommunicatorType
+
+_T = TypeVar("_T", str, float)
 
 DEFAULT_KIND = control_center_rest.KIND
 # Kinds stored before the platforms had names of their own (migration 0008), still taken as input.
@@ -35,12 +38,14 @@ def add(
     secret: str | Mapping[str, str],
     operator: str,
     kind: str = DEFAULT_KIND,
-    calls_per_second: float = 1.0,
+    calls_per_second: float | None = None,
 ) -> CommunicatorType:
     """Create a communicator type; its secrets are encrypted before they are stored and never logged.
 
     ``secret`` is every secret field of the platform by name (``{"password": ..., "license_key": ...}``),
-    or the value alone for a platform with one (REST's API key).
+    or the value alone for a platform with one (REST's API key). A platform that authenticates without a
+    user name (emnify) takes an empty one; calls per second default to the platform's published limit
+    where it has one, else 1.
     """
     kind = _FORMER_KINDS.get(kind, kind)
     if kind not in registry.PLATFORMS:
@@ -48,16 +53,21 @@ def add(
             f"communicator type kind must be one of {', '.join(registry.kinds())}, not {kind!r}"
         )
     sealed = _sealed(kind, secret)
+    user_name = user_name.strip() or _platform_default(kind, "default_user_name", "")
+    if calls_per_second is None:
+        calls_per_second = _platform_default(kind, "default_calls_per_second", 1.0)
     name = validation.required_text(name, "communicator type name", 100)
     if session.scalar(select(CommunicatorType.id).where(CommunicatorType.name == name)) is not None:
         raise Conflict(f"a communicator type named {name!r} already exists")
     comm = CommunicatorType(
         name=name,
         kind=kind,
-        server_address=validation.server_address(server_address),
+        server_address=validation.server_address(
+            server_address, _platform_default(kind, "api_path", "/rws/api/v1")
+        ),
         user_name=validation.required_text(user_name, "user name", 200),
         api_key_encrypted=sealed,
-        calls_per_second=_rate(calls_per_second),
+        calls_per_second=_rate(calls_per_second, kind),
     )
     session.add(comm)
     session.flush()
@@ -75,13 +85,22 @@ MIN_CALLS_PER_SECOND = 0.01  # one call every 100 s: slower is not a carrier's l
 MAX_CALLS_PER_SECOND = 1000.0
 
 
-def _rate(calls_per_second: float) -> float:
-    if not MIN_CALLS_PER_SECOND <= calls_per_second <= MAX_CALLS_PER_SECOND:  # also refuses NaN
+def _rate(calls_per_second: float, kind: str) -> float:
+    highest = _platform_default(kind, "max_calls_per_second", MAX_CALLS_PER_SECOND)
+    if not MIN_CALLS_PER_SECOND <= calls_per_second <= highest:  # also refuses NaN
+        published = " (the platform's published limit)" if highest < MAX_CALLS_PER_SECOND else ""
         raise InvalidInput(
-            f"calls per second must be from {MIN_CALLS_PER_SECOND:g} to {MAX_CALLS_PER_SECOND:g}, "
+            f"calls per second must be from {MIN_CALLS_PER_SECOND:g} to {highest:g}{published}, "
             f"not {calls_per_second:g}"
         )
     return calls_per_second
+
+
+def _platform_default(kind: str, name: str, default: _T) -> _T:
+    # Optional attributes of a platform (carriers/<platform>/platform.py): not every platform has a
+    # user name to default or a published limit, so they are not part of the Platform protocol.
+    value: _T = getattr(registry.platform(kind), name, default)
+    return value
 
 
 def get_by_name(session: Session, name: str) -> CommunicatorType:
@@ -108,7 +127,8 @@ def update(
     """
     changed = []
     sealed = _sealed(comm.kind, secret) if secret is not None else None
-    address = validation.server_address(server_address) if server_address is not None else None
+    api_path = _platform_default(comm.kind, "api_path", "/rws/api/v1")
+    address = validation.server_address(server_address, api_path) if server_address is not None else None
     user = validation.required_text(user_name, "user name", 200) if user_name is not None else None
     moved = (address is not None and address != comm.server_address) or (
         user is not None and user != comm.user_name
@@ -119,7 +139,7 @@ def update(
             "(stored secrets are only ever sent to the address and user they were entered for)"
         )
     if calls_per_second is not None:
-        comm.calls_per_second = _rate(calls_per_second)
+        comm.calls_per_second = _rate(calls_per_second, comm.kind)
         changed.append(f"{comm.calls_per_second} calls per second")
     if address is not None and address != comm.server_address:
         comm.server_address = address

@@ -46,9 +46,10 @@ def client_code(value: str) -> str:
     return cleaned
 
 
-def server_address(value: str) -> str:
+def server_address(value: str, api_path: str = "/rws/api/v1") -> str:
     """A carrier API base address: https:// (http:// only where insecure carriers are allowed), a
-    public host, and the API path (e.g. /rws/api/v1). See carriers/addresses.py for why."""
+    public host, and the API path (``api_path``, the platform's: e.g. /rws/api/v1). See
+    carriers/addresses.py for why."""
     cleaned = value.strip().rstrip("/")
     if len(cleaned) > 500:  # the column's size
         raise InvalidInput("server address must be at most 500 characters")
@@ -72,7 +73,7 @@ def server_address(value: str) -> str:
     if parts.query or parts.fragment:
         raise InvalidInput(f"server address {value!r} must not have a query or fragment")
     if not parts.path or parts.path == "/":
-        raise InvalidInput(f"server address {value!r} must include the API path, e.g. {cleaned}/rws/api/v1")
+        raise InvalidInput(f"server address {value!r} must include the API path, e.g. {cleaned}{api_path}")
     _host_name(value, cleaned)
     try:
         addresses.check(cleaned)

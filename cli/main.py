@@ -75,9 +75,10 @@ def communicator_type() -> None:
     "--server-address",
     required=True,
     help="API base: https://restapi1.jasper.com/rws/api/v1 (REST), "
-    "https://api.jasperwireless.com/ws/service (SOAP)",
+    "https://api.jasperwireless.com/ws/service (SOAP), https://cdn.emnify.net/api/v1 (emnify), "
+    "https://supersim.twilio.com/v1 (Super SIM)",
 )
-@click.option("--user-name", required=True)
+@click.option("--user-name", default="", help="The API user (Super SIM: the Account SID; emnify: none).")
 @click.option(
     "--kind",
     default=communicator_types.DEFAULT_KIND,
@@ -85,13 +86,17 @@ def communicator_type() -> None:
     help=f"The carrier platform: {', '.join(registry.kinds())}.",
 )
 @click.option(
-    "--calls-per-second", type=float, default=1.0, show_default=True, help="The carrier account's limit."
+    "--calls-per-second",
+    type=float,
+    default=None,
+    help="The carrier account's limit (default: the platform's published limit, else 1).",
 )
 def communicator_type_add(
-    name: str, server_address: str, user_name: str, kind: str, calls_per_second: float
+    name: str, server_address: str, user_name: str, kind: str, calls_per_second: float | None
 ) -> None:
     """Add a communicator type; its secrets are read from standard input, one a line (never from the
-    command line): the API key (jasper-rest), or the password then the licence key (jasper-soap)."""
+    command line): the API key (jasper-rest), the password then the licence key (jasper-soap), the
+    application token (emnify) or the auth token (supersim)."""
     fields = communicator_types.secret_fields(kind)
     given = {
         field.name: communicator_type_commands.read_secret(field.label[:1].upper() + field.label[1:])
@@ -211,6 +216,11 @@ def execution_retry(execution_id: int, yes: bool) -> None:
     "--password", default=None, help="The SOAP API's password (without it, SOAP calls are refused)."
 )
 @click.option("--license-key", default=None, help="The SOAP API's licence key.")
+@click.option("--emnify-token", default=None, help="Serve emnify under /api/v1/ with this application token.")
+@click.option(
+    "--account-sid", default=None, help="With --auth-token: serve Super SIM under /v1/ for this account."
+)
+@click.option("--auth-token", default=None, help="The Super SIM auth token clients must present.")
 def simulator(**options: object) -> None:
     """Run a Cisco IoT Control Center simulator (REST API under /rws/api/v1, SOAP under /ws/service)."""
     from cli.simulator import run_simulator

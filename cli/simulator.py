@@ -23,6 +23,9 @@ def run_simulator(
     apply_delay_ms: float,
     password: str | None = None,
     license_key: str | None = None,
+    emnify_token: str | None = None,
+    account_sid: str | None = None,
+    auth_token: str | None = None,
 ) -> None:
     """Serve until interrupted."""
     try:
@@ -45,10 +48,17 @@ def run_simulator(
             faults=faults,
             password=password,
             license_key=license_key,
+            emnify_token=emnify_token,
+            account_sid=account_sid,
+            auth_token=auth_token,
         )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     click.echo(f"Control Center simulator on http://{host}:{port}/rws/api/v1 (user {user_name})", err=True)
     if password and license_key:
         click.echo(f"  and its SOAP API on http://{host}:{port}/ws/service/Terminal and .../Sms", err=True)
+    if emnify_token:
+        click.echo(f"emnify simulator on http://{host}:{port}/api/v1", err=True)
+    if account_sid and auth_token:
+        click.echo(f"Super SIM simulator on http://{host}:{port}/v1 (account {account_sid})", err=True)
     serve(config, host=host, port=port)

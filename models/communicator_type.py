@@ -14,6 +14,9 @@ class CommunicatorType(Base):
         CheckConstraint(
             "calls_per_second >= 0.01 AND calls_per_second <= 1000", name="calls_per_second_range"
         ),
+        CheckConstraint(
+            "terminate_after_days >= 1 AND terminate_after_days <= 3650", name="terminate_after_days_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -24,6 +27,9 @@ class CommunicatorType(Base):
     api_key_encrypted: Mapped[str] = mapped_column(Text)
     # The carrier's per-account limit, shared by every worker on every host (carriers publish 1 to 5).
     calls_per_second: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
+    # Decommission policy: a decommissioned client's SIMs are stopped (what stops billing on the
+    # platform); with this set, they are terminated this many days later (features/decommission_policy).
+    terminate_after_days: Mapped[int | None] = mapped_column(Integer)
 
     def __repr__(self) -> str:  # never the key, not even encrypted
         return f"CommunicatorType(id={self.id!r}, name={self.name!r}, kind={self.kind!r})"

@@ -19,7 +19,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carriers.control_center_rest import codes
-from simulator import soap
+from simulator import emnify, soap, supersim
 from simulator.state import (
     AuthenticationRequired,
     CallFacts,
@@ -92,6 +92,10 @@ def create_app(config: SimulatorConfig, *, clock: Clock | None = None) -> FastAP
     app.include_router(_api)
     app.include_router(_admin)
     app.include_router(soap.router)
+    if config.emnify_token:
+        emnify.install(app, simulator, config.emnify_token, _admin_credentials)
+    if config.account_sid and config.auth_token:
+        supersim.install(app, simulator, config.account_sid, config.auth_token, _admin_credentials)
     return app
 
 

@@ -234,6 +234,9 @@ class SimulatorConfig:
     # The SOAP API's credentials (simulator/soap.py): without them every SOAP call is refused.
     password: str | None = field(default=None, repr=False)
     license_key: str | None = field(default=None, repr=False)
+    emnify_token: str | None = field(default=None, repr=False)  # serve emnify under /api/v1/ with it
+    account_sid: str | None = None  # with auth_token: serve Super SIM under /v1/
+    auth_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.user_name or ":" in self.user_name:

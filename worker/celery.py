@@ -117,6 +117,12 @@ def make_app() -> Celery:
                 "schedule": config.reconcile_interval_s,
                 "options": {"expires": config.reconcile_interval_s},
             },
+            # Terminations are due by the day: once an hour is soon enough.
+            "decommission-policy": {
+                "task": "decommission_policy.sweep",
+                "schedule": 3600.0,
+                "options": {"expires": 3600.0},
+            },
         },
     )
     app.steps["consumer"].add(HeartbeatFile)

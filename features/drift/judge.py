@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -156,9 +157,9 @@ def _judge(
     open_drift = session.scalar(
         select(SimDrift).where(SimDrift.iccid == iccid, SimDrift.resolved_at.is_(None))
     )
-    if wanted is None:
-        return
-    if status == wanted:
+    if wanted is None or status in _platform_set(comm.kind, "transitional"):
+        return  # nothing expected, or a change still under way at the carrier
+    if status == wanted or (wanted, status) in _platform_set(comm.kind, "automatic_moves"):
         if open_drift is not None:
             open_drift.resolved_at = utcnow()
             summary.resolved.append(iccid)
@@ -184,6 +185,13 @@ def _judge(
         source=SignalSource.AUTO,
         memo=f"SIM {iccid}: the carrier says {status}, expected {wanted}",
     )
+
+
+def _platform_set(kind: str, name: str) -> frozenset[Any]:
+    # Optional attributes of a platform: moves the carrier makes by itself (Super SIM's ready turns
+    # active on first traffic), and statuses of a change under way (scheduled).
+    found: frozenset[Any] = getattr(registry.platform(kind), name, frozenset())
+    return found
 
 
 def _log_summary(session: Session, summary: RunSummary) -> None:

@@ -12,7 +12,6 @@ from typing import Annotated, Any, NoReturn
 from fastapi import APIRouter, HTTPException, Path, Query
 from sqlalchemy.orm import Session
 
-from carriers.platform import SimState
 from centre import clients, sims
 from centre.clients import ClientRef
 from features.sim_console import service as sim_console
@@ -202,7 +201,7 @@ def retire(
     try:
         requested = sim_console.request_status(
             located,
-            located.platform.status_for(SimState.TERMINATED),
+            sim_console.terminal_status(located),
             user.name,
             admin=user.is_admin,
             confirmed=body.confirm,

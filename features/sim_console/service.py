@@ -171,6 +171,16 @@ def cycle_start(raw: str | None) -> date | None:
         ) from None
 
 
+def terminal_status(located: Located) -> str:
+    """The platform's status that ends a SIM's life; InvalidInput where its API cannot (Super SIM)."""
+    try:
+        return located.platform.status_for(SimState.TERMINATED)
+    except ValueError:
+        raise InvalidInput(
+            f"{located.platform.label} cannot retire a SIM: its API does not offer it"
+        ) from None
+
+
 def _able(located: Located, capability: Capability, what: str) -> None:
     if capability not in located.platform.capabilities:
         raise InvalidInput(f"{located.platform.label} cannot {what}: its API does not offer it")
@@ -263,7 +273,7 @@ def request_status(
     A move the carrier would refuse (back to a pre-activation status, 10000029; the status the SIM
     already has) is not sent: Conflict says why. CarrierProblem if the SIM cannot be read.
     """
-    wanted = task_type.status_value(status)
+    wanted = task_type.status_value(status, located.platform)
     if wanted not in located.platform.statuses:
         raise InvalidInput(f"{located.platform.label} has no SIM status {wanted}")
     task_type.SimConsoleTaskType().authorize(

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carriers import registry
-from carriers.platform import SimState
+from carriers.platform import Platform, SimState
 from centre.errors import InvalidInput, NotPermitted
 from features.commissioning.task_type import JasperTaskType
 from models import Client
@@ -102,10 +102,14 @@ def target_for(options: Mapping[str, Any], target: Target) -> Target:
     return Target(None, target.data)
 
 
-def status_value(raw: object) -> str:
-    """A status as staff type it (any case, spaces for underscores), as its platform names it."""
+def status_value(raw: object, platform: Platform | None = None) -> str:
+    """A status as staff type it (any case, spaces for underscores), as its platform names it: the
+    SIM's ``platform`` when known, else the first platform naming it so (a status spelt exactly as a
+    platform spells it is kept: emnify's Activated is not Control Center's ACTIVATED)."""
     wanted = _folded(str(raw or ""))
-    known = all_statuses()
+    known = list(platform.statuses) if platform is not None else all_statuses()
+    if raw in known:
+        return str(raw)
     for status in known:
         if _folded(status) == wanted:
             return status

@@ -184,9 +184,18 @@ class CommunicatorTypeIn(_In):
         json_schema_extra={"enum": list[JsonValue](registry.kinds())},
     )
     server_address: Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE)]
-    user_name: Annotated[str, Field(min_length=1, max_length=200, pattern=_LINE)]
+    user_name: Annotated[
+        str,
+        Field(
+            max_length=200,
+            pattern=_LINE,
+            description="The API user; Super SIM: the Account SID; emnify: none",
+        ),
+    ] = ""
     api_key: _Secret = Field(
-        None, description="jasper-rest: the API key", json_schema_extra={"writeOnly": True}
+        None,
+        description="jasper-rest: the API key; emnify: the application token; supersim: the auth token",
+        json_schema_extra={"writeOnly": True},
     )
     password: _Secret = Field(
         None, description="jasper-soap: the password", json_schema_extra={"writeOnly": True}
@@ -194,7 +203,15 @@ class CommunicatorTypeIn(_In):
     license_key: _Secret = Field(
         None, description="jasper-soap: the licence key", json_schema_extra={"writeOnly": True}
     )
-    calls_per_second: Annotated[float, Field(ge=0.01, le=1000, allow_inf_nan=False)] = 1.0
+    calls_per_second: Annotated[
+        float | None,
+        Field(
+            ge=0.01,
+            le=1000,
+            allow_inf_nan=False,
+            description="Default: the platform's published limit, else 1",
+        ),
+    ] = None
 
     def secrets(self) -> dict[str, str]:
         """The secrets given; the platform's rules decide which it needs."""

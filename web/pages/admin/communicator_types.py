@@ -83,7 +83,11 @@ def add(request: Request, user: PageAdmin, form: FormData) -> Response:
             _secrets(form),
             user.name,
             kind=form.text("kind") or "jasper",
-            calls_per_second=form.number("calls_per_second", "calls per second"),
+            calls_per_second=(
+                form.number("calls_per_second", "calls per second")
+                if form.text("calls_per_second").strip()
+                else None
+            ),
         )
         return f"Communicator type {comm.name} added."
 

@@ -1,0 +1,58 @@
+"""Super SIM (Twilio or KORE host) as a carrier platform: what it can do, how to open an account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from carriers.accounts import CarrierAccount
+from carriers.platform import SecretField, Capability, SimState
+from carriers.supersim import statuses as supersim_statuses
+from carriers.supersim.client import PAGE_SIZE, SuperSimApi
+from config import get_config
+
+KIND = "supersim"
+
+
+class SuperSim:
+    kind: str = KIND
+    # One secret, under the name the API and the stored token use for every single-secret platform.
+    secret_fields: tuple[SecretField, ...] = (SecretField("api_key", "auth token"),)
+    label: str = "Super SIM (Twilio or KORE)"
+    # No rate plans: a SIM's limits come from its Fleet. No terminate: the API cannot end a SIM's life.
+    capabilities: frozenset[Capability] = frozenset(
+        {Capability.USAGE, Capability.SMS, Capability.CHANGES_SINCE}
+    )
+    statuses: tuple[str, ...] = supersim_statuses.SETTABLE
+    page_size: int = PAGE_SIZE
+    api_path: str = "/v1"  # https://supersim.twilio.com/v1 or https://supersim.api.korewireless.com/v1
+    automatic_moves: frozenset[tuple[str, str]] = supersim_statuses.AUTOMATIC
+    transitional: frozenset[str] = supersim_statuses.TRANSITIONAL
+
+    def state_of(self, status: str) -> SimState:
+        return supersim_statuses.state_of(status)
+
+    def status_for(self, state: SimState) -> str:
+        return supersim_statuses.status_for(state)
+
+    def transition_problem(self, current: str | None, wanted: str) -> str | None:
+        return supersim_statuses.transition_problem(current, wanted)
+
+    def connect(
+        self,
+        account: CarrierAccount,
+        *,
+        timeout: float,
+        connect_timeout: float,
+        before_call: Callable[[], None] | None = None,
+    ) -> SuperSimApi:
+        config = get_config()
+        return SuperSimApi(
+            account.server_address,
+            account.user_name,
+            account.secret,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            before_call=before_call,
+            deadline_s=config.carrier_deadline_s,
+            max_answer_bytes=config.carrier_max_answer_bytes,
+        )

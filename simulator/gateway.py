@@ -1,0 +1,138 @@
+"""The front door of a simulated platform other than Control Center (emnify, Super SIM).
+
+Each platform's calls meet, in the order a real call meets a carrier: the down switch, authentication
+(the platform's own), its limits and the shared ``rate_limit`` fault, latency, then the random faults
+(fail, timeout, drop) drawn from the same seeded sequence as Control Center's; then the route. Every
+call goes into the one call log (``/_admin/calls``). The fault switches are the simulator's one
+``Faults``: switching one on affects every platform served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Protocol
+
+from starlette.datastructures import Headers
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from simulator.state import CallFacts, Simulator
+
+_TAP_LIMIT = 64 * 1024
+
+
+class Door(Protocol):
+    """What a simulated platform tells its front door."""
+
+    prefix: str  # e.g. "/api/v1/": the paths this door serves
+
+    def authenticate(self, path: str, headers: Headers) -> str | Response:
+        """The caller's account name, or the platform's refusal."""
+        ...
+
+    def admit(self, account: str, method: str, path: str) -> Response | None:
+        """None if the platform's limits let the call through, else its rate-limit answer."""
+        ...
+
+    def too_many(self) -> Response:
+        """The platform's rate-limit answer."""
+        ...
+
+    def server_error(self) -> Response:
+        """The platform's answer to an internal failure (the fail and timeout faults)."""
+        ...
+
+    def error_code(self, body: Any) -> str | None:
+        """The platform's error code in an error answer, for the call log."""
+        ...
+
+    def iccid_of(self, path: str) -> str | None:
+        """The ICCID a path names, if it names one."""
+        ...
+
+
+class Gateway:
+    """Pure ASGI middleware: one platform's front door, and the call log."""
+
+    def __init__(self, app: ASGIApp, simulator: Simulator, door: Door) -> None:
+        self.app, self.simulator, self.door = app, simulator, door
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.door.prefix):
+            await self.app(scope, receive, send)
+            return
+        clock = self.simulator.clock
+        started, wall = clock.monotonic(), clock.now()
+        tap = _Tap(send)
+        account: str | None = None
+        fault: str | None = None
+        try:
+            refusal, account, fault = await self._front_door(scope)
+            if fault == "drop":
+                tap.withhold = True
+                await self.app(scope, receive, tap.send)
+                await asyncio.sleep(self.simulator.faults.hang_seconds)
+                await PlainTextResponse("Answer dropped", status_code=502)(scope, receive, send)
+            else:
+                await (refusal or self.app)(scope, receive, tap.send)
+        finally:
+            facts = CallFacts(
+                method=scope["method"],
+                path=scope["path"],
+                iccid=self.door.iccid_of(scope["path"]),
+                status=tap.status,
+                error_code=self.door.error_code(tap.body()),
+                user_name=account,
+                duration_ms=(clock.monotonic() - started) * 1000,
+                fault=fault,
+            )
+            self.simulator.calls.record(started, wall, facts)
+
+    async def _front_door(self, scope: Scope) -> tuple[Response | None, str | None, str | None]:
+        faults = self.simulator.faults
+        if faults.down:
+            return PlainTextResponse("Service Unavailable", status_code=503), None, "down"
+        who = self.door.authenticate(scope["path"], Headers(scope=scope))
+        if isinstance(who, Response):
+            return who, None, None
+        limited = self.door.admit(who, scope["method"], scope["path"])
+        if limited is None and not self.simulator.admit(f"{self.door.prefix}{who}"):
+            limited = self.door.too_many()  # the shared rate_limit fault, answered as the platform does
+        if limited is not None:
+            return limited, who, None
+        if faults.latency_ms > 0:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        fault = self.simulator.draw_fault()
+        if fault == "timeout":
+            await asyncio.sleep(faults.hang_seconds)
+        if fault in ("fail", "timeout"):
+            return self.door.server_error(), who, fault
+        return None, who, "drop" if fault == "drop" else None
+
+
+class _Tap:
+    """Passes an answer through (or withholds it), noting its status and error body."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._body = bytearray()
+        self.status: int | None = None
+        self.withhold = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif message["type"] == "http.response.body" and self._wants_body():
+            self._body += message.get("body", b"")
+        if not self.withhold:
+            await self._send(message)
+
+    def _wants_body(self) -> bool:
+        return self.status is not None and self.status >= 400 and len(self._body) < _TAP_LIMIT
+
+    def body(self) -> Any:
+        try:
+            return json.loads(self._body) if self._body else None
+        except ValueError:
+            return None

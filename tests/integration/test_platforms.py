@@ -1,0 +1,207 @@
+"""The spine's whole flow on the other carrier platforms, with real processes: commission, its outcome,
+decommission, its outcome, and an ICCID the platform does not know failing with its reason.
+
+One simulator serves every platform on one port; on each database stack (SQLite + kombu's SQLAlchemy
+broker, PostgreSQL + Redis).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from centre import clients, communicator_types, seed
+from centre.clients import ClientRef
+from centre.validation import with_luhn_digit
+from cli.processes import free_port, start_simulator, stop
+from models import Signal
+from models.db import unit_of_work
+from pipeline import system_events
+from tests.integration.fixtures import OPERATOR, SIM_KEY, SIM_USER, wait_for
+
+pytestmark = pytest.mark.integration
+
+EMNIFY_TOKEN = "emnify-app-token-3c2b1a"
+ACCOUNT_SID, AUTH_TOKEN = "AC" + "4d" * 16, "supersim-auth-token-8e7f"
+
+
+@dataclass
+class Platforms:
+    env: dict[str, str]
+    port: int
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def admin(self, path: str, body: object) -> None:
+        httpx.post(
+            f"{self.base}/_admin{path}", json=body, auth=(SIM_USER, SIM_KEY), timeout=5
+        ).raise_for_status()
+
+    def faults(self, **changes: object) -> None:
+        answer = httpx.put(f"{self.base}/_admin/faults", json=changes, auth=(SIM_USER, SIM_KEY), timeout=5)
+        answer.raise_for_status()
+
+    def faulted_calls(self) -> int:
+        answer = httpx.get(f"{self.base}/_admin/calls", auth=(SIM_USER, SIM_KEY), timeout=5)
+        return sum(1 for call in answer.json()["calls"] if call["fault"] in ("fail", "drop"))
+
+    def emnify_status(self, iccid: str) -> str:
+        answer = httpx.get(f"{self.base}/_admin/emnify/sims", auth=(SIM_USER, SIM_KEY), timeout=5)
+        [sim] = [sim for sim in answer.json() if sim["iccid_with_luhn"] == iccid]
+        return str(sim["status"]["description"])
+
+    def supersim_status(self, iccid: str) -> str:
+        answer = httpx.get(f"{self.base}/_admin/supersim/sims", auth=(SIM_USER, SIM_KEY), timeout=5)
+        [sim] = [sim for sim in answer.json() if sim["iccid"] == iccid]
+        return str(sim["status"])
+
+
+@pytest.fixture
+def platforms(broker: str, env: dict[str, str]) -> Iterator[Platforms]:
+    port = free_port()
+    extra = [
+        "--strict",
+        "--emnify-token",
+        EMNIFY_TOKEN,
+        "--account-sid",
+        ACCOUNT_SID,
+        "--auth-token",
+        AUTH_TOKEN,
+    ]
+    simulator = start_simulator(port, SIM_USER, SIM_KEY, extra=extra, env={**os.environ, **env})
+    try:
+        yield Platforms(env, port)
+    finally:
+        stop(simulator)
+
+
+@pytest.fixture
+def platform_worker(platforms: Platforms) -> Iterator[subprocess.Popen[bytes]]:
+    from cli.processes import start_worker
+
+    proc = start_worker({**os.environ, **platforms.env})
+    yield proc
+    stop(proc)
+
+
+def _iccid(number: int) -> str:
+    return with_luhn_digit(f"8949{os.getpid() % 10_000:04d}{number:010d}")
+
+
+def _add_client(code: str, comm: str, iccid: str) -> None:
+    with unit_of_work() as session:
+        client = clients.add(session, code, f"Client {code}", OPERATOR)
+        clients.add_device(session, client, comm, iccid, OPERATOR)
+
+
+def _press(code: str, action: str) -> None:
+    with unit_of_work() as session:
+        client = clients.find(session, ClientRef(code))
+        if action == "commission":
+            clients.commission(session, client, OPERATOR)
+        else:
+            clients.decommission(session, client, OPERATOR, "moved out", offline=True)
+
+
+def _outcomes(code: str) -> list[Signal]:
+    with unit_of_work() as session:
+        client = clients.find(session, ClientRef(code))
+        query = select(Signal).where(Signal.client_id == client.id, Signal.outcome.is_not(None))
+        return list(session.scalars(query.order_by(Signal.id)))
+
+
+def _flow(code: str, status: Callable[[], str], on: str, off: str) -> None:
+    _press(code, "commission")
+    wait_for(lambda: len(_outcomes(code)) == 1, "the commission outcome")
+    [activated] = _outcomes(code)
+    assert (activated.outcome, activated.type_no) == ("succeeded", system_events.TASK_SUCCEEDED), (
+        activated.memo
+    )
+    assert on in activated.memo
+    assert status() == on
+
+    _press(code, "decommission")
+    wait_for(lambda: len(_outcomes(code)) == 2, "the decommission outcome")
+    assert _outcomes(code)[1].outcome == "succeeded", _outcomes(code)[1].memo
+    assert status() == off
+
+
+def _add_types(platforms: Platforms) -> None:
+    with unit_of_work() as session:
+        seed.seed(session, OPERATOR)
+        emnify = f"{platforms.base}/api/v1"
+        communicator_types.add(session, "Roaming", emnify, "", EMNIFY_TOKEN, OPERATOR, "emnify")
+        supersim = f"{platforms.base}/v1"
+        communicator_types.add(session, "Super", supersim, ACCOUNT_SID, AUTH_TOKEN, OPERATOR, "supersim")
+
+
+def _fails_unknown(code: str, iccid: str, words: str, secret: str) -> None:
+    _press(code, "commission")
+    wait_for(lambda: len(_outcomes(code)) == 1, "the failure outcome")
+    [failed] = _outcomes(code)
+    assert (failed.outcome, failed.type_no) == ("failed", system_events.TASK_FAILED)
+    assert iccid in failed.memo
+    assert words in failed.memo
+    assert secret not in failed.memo
+
+
+# SQLite and PostgreSQL (the broker changes nothing for a platform); the fault scenario on the
+# production stack only: keeps the suite's time small.
+@pytest.mark.parametrize(
+    ("database", "broker"),
+    [("sqlite", "sqla"), ("postgresql", "redis")],
+    indirect=True,
+    ids=["sqlite", "postgresql"],
+)
+def test_the_whole_flow_on_emnify_and_super_sim(
+    platforms: Platforms, platform_worker: subprocess.Popen[bytes]
+) -> None:
+    """Both platforms in one test: one simulator and one worker start per stack, not two."""
+    emnify_sim, supersim_sim, unknown = _iccid(1), _iccid(2), _iccid(3)
+    platforms.admin("/emnify/sims", [{"iccid": emnify_sim}])
+    platforms.admin("/supersim/sims", [{"iccid": supersim_sim}])
+    _add_types(platforms)
+    _add_client("EMN1", "Roaming", emnify_sim)
+    _add_client("EMN2", "Roaming", unknown)
+    _add_client("SUP1", "Super", supersim_sim)
+    _add_client("SUP2", "Super", unknown)
+
+    _flow("EMN1", lambda: platforms.emnify_status(emnify_sim), "Activated", "Suspended")
+    _fails_unknown("EMN2", unknown, "has no SIM with this ICCID", EMNIFY_TOKEN)
+    # Asynchronous: the change is scheduled first, and the outcome waits (bounded) for it to land.
+    _flow("SUP1", lambda: platforms.supersim_status(supersim_sim), "active", "inactive")
+    _fails_unknown("SUP2", unknown, "no Super SIM with this ICCID", AUTH_TOKEN)
+
+
+@pytest.mark.parametrize(("database", "broker"), [("postgresql", "redis")], indirect=True, ids=["postgresql"])
+def test_carrier_faults_on_emnify_and_super_sim(
+    platforms: Platforms, platform_worker: subprocess.Popen[bytes]
+) -> None:
+    """The fault suite's carrier scenario, small: 500s and answers withheld after the change was made
+    (the caller cannot tell), on both platforms at once. Every commission ends succeeded, once, with
+    the SIM active; the faults did happen."""
+    sims = {f"F{number}": _iccid(10 + number) for number in range(6)}
+    platforms.admin("/emnify/sims", [{"iccid": iccid} for code, iccid in sims.items() if code < "F3"])
+    platforms.admin("/supersim/sims", [{"iccid": iccid} for code, iccid in sims.items() if code >= "F3"])
+    _add_types(platforms)
+    for code, iccid in sims.items():
+        _add_client(code, "Roaming" if code < "F3" else "Super", iccid)
+    platforms.faults(fail_rate=0.15, drop_rate=0.05, hang_seconds=1)
+    for code in sims:
+        _press(code, "commission")
+    wait_for(lambda: all(len(_outcomes(code)) == 1 for code in sims), "every commission's outcome")
+    platforms.faults(fail_rate=0, drop_rate=0)
+    assert platforms.faulted_calls() > 0
+    for code, iccid in sims.items():
+        [outcome] = _outcomes(code)
+        assert outcome.outcome == "succeeded", outcome.memo
+        status = platforms.emnify_status(iccid) if code < "F3" else platforms.supersim_status(iccid)
+        assert status in ("Activated", "active")

@@ -1,0 +1,169 @@
+"""The Super SIM simulator over real HTTP: driven by our client and by Twilio's official Python SDK
+(``twilio``, its Super SIM domain pointed at the simulator), its answers checked against Twilio's and
+KORE's OpenAPI descriptions (openapi-core)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client as TwilioClient
+
+from carriers.errors import CarrierAuthFailed, CarrierRateLimited, CarrierRejected
+from carriers.platform import StatusChange
+from carriers.supersim.client import SuperSimApi
+from simulator import SimulatorConfig
+from simulator.server import make_server
+from tests.simulator.openapi_check import check
+
+ACCOUNT, TOKEN = "AC" + "1f" * 16, "supersim-auth-token-9a"
+AUTH = ("demo", "secret")
+FIRST, SECOND, THIRD = "8988216716970004975", "8988216716970004983", "8988216716970004991"
+
+
+@dataclass
+class Running:
+    base_url: str
+    opened: list[SuperSimApi] = field(default_factory=list)
+
+    def admin(self, method: str, path: str, json: object = None) -> httpx.Response:
+        answer = httpx.request(method, f"{self.base_url}/_admin{path}", json=json, auth=AUTH, timeout=5)
+        answer.raise_for_status()
+        return answer
+
+    def api(self, token: str = TOKEN) -> SuperSimApi:
+        self.opened.append(SuperSimApi(f"{self.base_url}/v1", ACCOUNT, token, timeout=5, deadline_s=5))
+        return self.opened[-1]
+
+    def status(self, iccid: str) -> str:
+        [sim] = [s for s in self.admin("GET", "/supersim/sims").json() if s["iccid"] == iccid]
+        return str(sim["status"])
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[Running]:
+    config = SimulatorConfig(*AUTH, strict=True, account_sid=ACCOUNT, auth_token=TOKEN, seed=1)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    server = make_server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    up = Running(f"http://127.0.0.1:{sock.getsockname()[1]}")
+    try:
+        for _ in range(500):
+            try:
+                up.admin("GET", "/supersim/sims")
+                break
+            except httpx.TransportError:
+                threading.Event().wait(0.01)  # a poll interval for the server to start
+        sims = [{"iccid": FIRST}, {"iccid": SECOND, "status": "active"}, {"iccid": THIRD}]
+        up.admin("POST", "/supersim/sims", sims)
+        yield up
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def no_faults(running: Running) -> Iterator[None]:
+    running.admin("PUT", "/faults", {"fail_rate": 0, "down": False, "rate_limit": 0})
+    yield
+    while running.opened:
+        running.opened.pop().close()
+
+
+def _until(check: object, deadline_s: float = 5) -> None:
+    deadline = time.monotonic() + deadline_s
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "the scheduled change did not land"
+        time.sleep(0.05)  # a poll interval, as a read-back does
+
+
+def test_a_status_change_is_scheduled_then_lands(running: Running) -> None:
+    api = running.api()
+    edit = api.set_status(FIRST, "active")
+    assert edit.change is StatusChange.ACCEPTED
+    assert api.get_sim(FIRST).status == "scheduled"
+    _until(lambda: api.get_sim(FIRST).status == "active")
+    assert api.set_status(FIRST, "inactive").change is StatusChange.ACCEPTED
+    _until(lambda: api.get_sim(FIRST).status == "inactive")
+    assert running.api().set_status(FIRST, "inactive").change is StatusChange.ALREADY
+    with pytest.raises(CarrierRejected) as caught:
+        api.set_status(FIRST, "ready")  # ready only from new
+    assert caught.value.error_code == "83010"
+    assert api.get_usage(FIRST).data_bytes is not None
+    assert {s.iccid for s in api.changed_since(datetime.now(UTC))} == {FIRST, SECOND, THIRD}
+
+
+def test_refusals_and_faults_in_twilios_envelope(running: Running) -> None:
+    with pytest.raises(CarrierAuthFailed) as caught:
+        running.api(token="wrong").check_connection()
+    assert caught.value.error_code == "20003"
+    running.admin("PUT", "/faults", {"rate_limit": 0.01})  # one call a 100 s
+    api = running.api()
+    api.check_connection()
+    with pytest.raises(CarrierRateLimited) as limited:
+        api.check_connection()
+    assert limited.value.error_code == "20429"
+
+
+def test_ready_turns_active_with_first_traffic(running: Running) -> None:
+    api = running.api()
+    api.set_status(THIRD, "ready")
+    _until(lambda: running.status(THIRD) == "ready")
+    running.admin("POST", "/supersim/traffic", {"iccid": THIRD})
+    assert api.get_sim(THIRD).status == "active"
+
+
+def test_the_official_twilio_sdk_drives_the_simulator(running: Running) -> None:
+    client = TwilioClient(ACCOUNT, TOKEN)
+    client.supersim.base_url = running.base_url  # the SDK's own setting for its Super SIM host
+    [found] = client.supersim.v1.sims.list(iccid=SECOND)
+    assert (found.iccid, found.status) == (SECOND, "active")
+    updated = client.supersim.v1.sims(found.sid).update(status="inactive")
+    assert updated.status == "scheduled"
+    command = client.supersim.v1.sms_commands.create(sim=found.sid, payload="*STATUS#")
+    assert client.supersim.v1.sms_commands(command.sid).fetch().payload == "*STATUS#"
+    records = client.supersim.v1.usage_records.list(sim=found.sid, granularity="all")
+    assert records[0].data_total > 0
+    assert len(client.supersim.v1.sims.list(page_size=2)) == 3  # the SDK follows meta.next_page_url
+    refused = TwilioClient(ACCOUNT, "wrong")
+    refused.supersim.base_url = running.base_url
+    with pytest.raises(TwilioRestException) as caught:
+        refused.supersim.v1.sims(found.sid).fetch()
+    assert (caught.value.status, caught.value.code) == (401, 20003)
+
+
+@pytest.mark.parametrize(
+    ("spec", "server"),
+    [
+        ("twilio_supersim_v1.json", "https://supersim.twilio.com"),
+        ("kore-supersim.json", "https://supersim.api.korewireless.com"),
+    ],
+)
+def test_answers_match_the_official_descriptions(running: Running, spec: str, server: str) -> None:
+    base = f"{running.base_url}/v1"
+    _until(lambda: running.status(SECOND) != "scheduled")
+    with httpx.Client(auth=(ACCOUNT, TOKEN), timeout=5) as http:
+        [sim] = http.get(f"{base}/Sims", params={"Iccid": SECOND}).json()["sims"]
+        other = "inactive" if sim["status"] == "active" else "active"
+        exchanges = [
+            http.get(f"{base}/Sims", params={"Iccid": SECOND}),
+            http.get(f"{base}/Sims", params={"PageSize": 2}),
+            http.get(f"{base}/Sims/{sim['sid']}"),
+            http.post(f"{base}/Sims/{sim['sid']}", data={"Status": other}),
+            http.get(f"{base}/UsageRecords", params={"Sim": sim["sid"], "Granularity": "all"}),
+            http.post(f"{base}/SmsCommands", data={"Sim": sim["sid"], "Payload": "ping"}),
+        ]
+        exchanges.append(http.get(f"{base}/SmsCommands/{exchanges[-1].json()['sid']}"))
+    assert [e.status_code for e in exchanges] == [200, 200, 200, 202, 200, 201, 200]
+    for exchange in exchanges:
+        check(spec, server, exchange)
