@@ -8,7 +8,12 @@ from carriers.platform import Platform
 
 PLATFORMS: dict[str, Platform] = {
     platform.kind: platform
-    for platform in (control_center_rest.PLATFORM, control_center_soap.PLATFORM, emnify.PLATFORM, supersim.PLATFORM)
+    for platform in (
+        control_center_rest.PLATFORM,
+        control_center_soap.PLATFORM,
+        emnify.PLATFORM,
+        supersim.PLATFORM,
+    )
 }
 
 

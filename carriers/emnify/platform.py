@@ -7,7 +7,7 @@ from collections.abc import Callable
 from carriers.accounts import CarrierAccount
 from carriers.emnify import statuses
 from carriers.emnify.client import PAGE_SIZE, EmnifyApi
-from carriers.platform import SecretField, Capability, SimState
+from carriers.platform import Capability, SecretField, SimState
 from config import get_config
 
 KIND = "emnify"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from carriers.accounts import CarrierAccount
-from carriers.platform import SecretField, Capability, SimState
+from carriers.platform import Capability, SecretField, SimState
 from carriers.supersim import statuses as supersim_statuses
 from carriers.supersim.client import PAGE_SIZE, SuperSimApi
 from config import get_config

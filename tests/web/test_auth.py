@@ -52,7 +52,7 @@ def test_login_never_redirects_to_another_site(browser: Callable[[str | None], B
         visitor = browser(None)
         visitor.page("/login")
         answer = visitor.post("/login", {"username": ADMIN, "password": PASSWORD, "next": target})
-        assert answer.headers["location"] == "/clients"
+        assert answer.headers["location"] == "/attention"  # the start page, never the other site
 
 
 def test_a_wrong_password_or_unknown_name_is_refused_with_one_message(
