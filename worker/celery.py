@@ -116,6 +116,12 @@ def make_app() -> Celery:
                 "schedule": config.reconcile_interval_s,
                 "options": {"expires": config.reconcile_interval_s},
             },
+            # Panels silent after their commissioning, missed test reports (features/receiver/verify.py).
+            "panel-watch": {
+                "task": "receiver.watch",
+                "schedule": 60.0,
+                "options": {"expires": 60.0},
+            },
         },
     )
     app.steps["consumer"].add(HeartbeatFile)
