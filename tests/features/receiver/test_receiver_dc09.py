@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -33,6 +34,19 @@ def _listening(port: int) -> bool:
         return False
 
 
+@contextmanager
+def running_receiver(env: dict[str, str]) -> Iterator[int]:
+    """``commissioner receiver`` as a child process, listening on a free port (TCP and UDP)."""
+    port = free_port()
+    args = [sys.executable, "-m", "cli", "receiver", "--port", str(port)]
+    proc = subprocess.Popen(args, env={**os.environ, **env}, start_new_session=True)
+    try:
+        wait_until(lambda: proc.poll() is None and _listening(port), 30, "the receiver to listen")
+        yield port
+    finally:
+        stop(proc)
+
+
 @pytest.fixture
 def receiver(database: str, env: dict[str, str]) -> Iterator[int]:
     """Two clients with receiver accounts (1234 plain, 5678 AES), and a receiver listening for them."""
@@ -42,14 +56,8 @@ def receiver(database: str, env: dict[str, str]) -> Iterator[int]:
         aes = clients.add(session, "PANEL2", "Encrypted panel", OPERATOR)
         accounts.set_account(session, plain, "1234", OPERATOR, line_no=0)
         accounts.set_account(session, aes, "5678", OPERATOR, key=KEY)
-    port = free_port()
-    args = [sys.executable, "-m", "cli", "receiver", "--port", str(port)]
-    proc = subprocess.Popen(args, env={**os.environ, **env}, start_new_session=True)
-    try:
-        wait_until(lambda: proc.poll() is None and _listening(port), 30, "the receiver to listen")
+    with running_receiver(env) as port:
         yield port
-    finally:
-        stop(proc)
 
 
 def _history(code: str) -> list[Signal]:
