@@ -56,12 +56,13 @@ def set_endpoint(
     session: Session, endpoint_name: str, url: str, shared_secret: str, operator: str
 ) -> WebhookEndpoint:
     """Add or replace endpoint ``endpoint_name``; the secret is stored encrypted."""
-    row = session.get(WebhookEndpoint, name(endpoint_name))
+    clean_name, clean_url, clean_secret = name(endpoint_name), address(url), secret(shared_secret)
+    row = session.get(WebhookEndpoint, clean_name)
     if row is None:
-        row = WebhookEndpoint(name=name(endpoint_name))
+        row = WebhookEndpoint(name=clean_name)
         session.add(row)
-    row.url = address(url)
-    row.secret_encrypted = secrets.encrypt(secret(shared_secret))
+    row.url = clean_url
+    row.secret_encrypted = secrets.encrypt(clean_secret)
     row.updated_at = utcnow()
     session.flush()
     oplog.record(session, operator, "webhook.set", f"endpoint {row.name}: {row.url}")
