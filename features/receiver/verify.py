@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from carriers.platform import Capability, SimState
@@ -237,7 +237,9 @@ def _missed(
 
 @dataclass(frozen=True)
 class SilentPanel:
+    client_id: int
     client_code: str
+    client_name: str
     account: str
     commissioned_at: datetime
 
@@ -245,9 +247,13 @@ class SilentPanel:
 def silent_panels(session: Session) -> list[SilentPanel]:
     """Panels that stayed silent after their commissioning and have not reported since (attention)."""
     rows = session.execute(
-        select(Client.client_code, ReceiverAccount.account, ReceiverAccount.commissioned_at)
+        select(Client, ReceiverAccount.account, ReceiverAccount.commissioned_at)
         .join(Client, Client.id == ReceiverAccount.client_id)
-        .where(ReceiverAccount.verdict == SILENT, and_(Client.retired_at.is_(None)))
+        .where(ReceiverAccount.verdict == SILENT, Client.retired_at.is_(None))
         .order_by(ReceiverAccount.commissioned_at.desc())
     ).all()
-    return [SilentPanel(code, account, at) for code, account, at in rows if at is not None]
+    return [
+        SilentPanel(client.id, client.label, client.name, account, at)
+        for client, account, at in rows
+        if at is not None
+    ]

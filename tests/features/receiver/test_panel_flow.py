@@ -19,6 +19,7 @@ from sqlalchemy import select
 from centre import clients, system_settings
 from centre.clients import ClientRef
 from cli.processes import wait_until
+from features.attention import service as attention
 from features.receiver import accounts, verify
 from features.webhooks import endpoints
 from models import Client, Signal
@@ -147,4 +148,5 @@ def test_commissioning_is_verified_by_the_panel_or_reported_silent(
     assert _signals("TALKS1", system_events.PANEL_SILENT) == []
     with unit_of_work() as session:
         assert [p.client_code for p in verify.silent_panels(session)] == ["QUIET1"]
+        assert [i.client_code for i in attention.items(session, kind="silent")] == ["QUIET1"]
         assert session.scalar(select(Client.id).where(Client.client_code == "1111")) is None
