@@ -4,6 +4,8 @@
 - ``sim_console/``    a client's SIMs read live, and staff's requests (status, SMS, rate plan)
 - ``bulk/``           commissioning and decommissioning from a CSV file
 - ``drift/``          drift reconciliation: does the carrier still agree with us about each SIM?
+- ``receiver/``       the SIA DC-09 receiver, and commissioning verified by the panel's first signal
+- ``webhooks/``       the webhook task type: signals POSTed, signed, to other systems
 
 Edges find what a feature adds to them by file name, with no list to keep: the worker imports each
 ``celery_tasks.py``, the web app includes each ``pages.py`` and ``api.py`` (templates in ``templates/``),
