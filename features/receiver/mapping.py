@@ -10,6 +10,8 @@ restores 1000 above them.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -159,6 +161,43 @@ def lookup(session: Session, protocol: str, value: str, zone: int) -> Mapped:
         return Mapped(UNMAPPED_TYPE_NO, zone, "unmapped", False, False)
     fixed = row.zone if row.zone is not None else zone
     return Mapped(row.type_no, fixed, row.description, row.test_report, True)
+
+
+_CACHE_S = 2.0  # a change to the map reaches a running receiver within this
+_cache: tuple[float, dict[tuple[str, str], Mapped]] = (0.0, {})
+_cache_lock = threading.Lock()
+
+
+def lookup_cached(session: Session, protocol: str, value: str, zone: int) -> Mapped:
+    """``lookup`` from the whole map held in memory, read again at most every two seconds (the
+    receiver maps every event; the map changes rarely)."""
+    global _cache
+    with _cache_lock:
+        loaded_at, rows = _cache
+        if time.monotonic() - loaded_at > _CACHE_S:
+            rows = {(r.protocol, r.code): _mapped(r, None) for r in list_all(session)}
+            _cache = (time.monotonic(), rows)
+    found = rows.get((protocol, value))
+    if found is None and protocol == CID and value.startswith("6"):
+        found = rows.get((protocol, "1" + value[1:]))
+    if found is None:
+        return Mapped(UNMAPPED_TYPE_NO, zone, "unmapped", False, False)
+    return (
+        found if found.zone >= 0 else Mapped(found.type_no, zone, found.description, found.test_report, True)
+    )
+
+
+def _mapped(row: PanelEventCode, zone: int | None) -> Mapped:
+    # A negative zone stands for "the message's own" in the cache.
+    fixed = row.zone if row.zone is not None else (zone if zone is not None else -1)
+    return Mapped(row.type_no, fixed, row.description, row.test_report, True)
+
+
+def forget_cache() -> None:
+    """Read the map again at the next event (tests change it between cases)."""
+    global _cache
+    with _cache_lock:
+        _cache = (0.0, {})
 
 
 # An event of a code nobody mapped is still logged (never dropped), under type 0, with its code in

@@ -63,6 +63,7 @@ class Receiver:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="receiver-store")
         self._loaded_at = 0.0
         self._locks: dict[int, asyncio.Lock] = {}
+        self.batcher = Batcher(self.pool)
 
     # -- accounts ----------------------------------------------------------------------------------
 
@@ -134,26 +135,49 @@ class Receiver:
         return await self._store_then_ack(event, listening)
 
     async def _store_then_ack(self, event: SIAEvent, listening: Listening) -> bytes | None:
-        panel_event = _panel_event(event, listening)
         lock = self._locks.setdefault(listening.id, asyncio.Lock())
         async with lock:  # one account's messages in order, and a repeat never races its original
-            try:
-                stored = await asyncio.get_running_loop().run_in_executor(
-                    self.pool, store.record, panel_event
-                )
-            except store.AccountGone:
-                self.stats.add("unknown account")
-                return NAKEvent().create_response()
-            except Exception:
-                self.stats.add("not stored")
-                log.exception(
-                    "receiver: account %s message %s not stored; not acknowledged",
-                    event.account,
-                    event.sequence,
-                )
-                return None
-        self.stats.add("stored" if stored is not None else "repeat")
+            result = await self.batcher.submit(_panel_event(event, listening))
+        self.stats.add(result)
+        if result == store.GONE:
+            return NAKEvent().create_response()
+        if result == store.FAILED:
+            return None  # not stored: not acknowledged, so the panel sends it again
         return event.create_response()
+
+
+class Batcher:
+    """Group commit: events that arrive while the writers are busy are stored together, in one
+    transaction, and each is acknowledged once that transaction committed. At low load a batch is
+    one event (nothing waits for company); under load many panels share a commit."""
+
+    def __init__(self, pool: ThreadPoolExecutor, max_batch: int = 64) -> None:
+        self.pool = pool
+        self.max_batch = max_batch
+        self.queue: asyncio.Queue[tuple[PanelEvent, asyncio.Future[str]]] = asyncio.Queue()
+
+    async def submit(self, event: PanelEvent) -> str:
+        """Store ``event`` with whatever else is waiting; store.STORED, REPEAT, GONE or FAILED."""
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        await self.queue.put((event, done))
+        return await done
+
+    async def write_forever(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.max_batch and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            events = [event for event, _ in batch]
+            try:
+                results = await asyncio.get_running_loop().run_in_executor(
+                    self.pool, store.record_many, events
+                )
+            except Exception:  # record_many reports per event; this is a bug, and nothing was ACKed
+                log.exception("receiver: storing a batch of %d events failed", len(batch))
+                results = [store.FAILED] * len(batch)
+            for (_, done), result in zip(batch, results, strict=True):
+                if not done.done():
+                    done.set_result(result)
 
 
 def _unknown_account(event: object) -> bool:
@@ -269,6 +293,7 @@ async def serve(host: str, port: int, stop: asyncio.Event, threads: int = 8) -> 
     tcp = await asyncio.start_server(lambda r, w: _tcp(receiver, r, w), host, port)
     udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(receiver), local_addr=(host, port))
     refresher = loop.create_task(receiver.refresh_forever())
+    writers = [loop.create_task(receiver.batcher.write_forever()) for _ in range(threads)]
     log.info(
         "receiver listening for SIA DC-09 on %s:%d (TCP and UDP), %d accounts",
         host,
@@ -279,6 +304,8 @@ async def serve(host: str, port: int, stop: asyncio.Event, threads: int = 8) -> 
         await stop.wait()
     finally:
         refresher.cancel()
+        for writer in writers:
+            writer.cancel()
         tcp.close()
         udp.close()
         await tcp.wait_closed()

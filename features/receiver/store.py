@@ -9,8 +9,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from centre import validation
@@ -46,42 +46,64 @@ class PanelEvent:
         return f"{self.sequence}|{self.timestamp}|{digest}"
 
 
+STORED, REPEAT, GONE, FAILED = "stored", "repeat", "gone", "failed"
+
+
 def record(event: PanelEvent) -> int | None:
     """Log ``event`` on its client and commit; the signal's id, or None for a message already logged.
 
     Raises AccountGone for an account no longer there; anything else raised means nothing was
     stored (the panel is then not acknowledged, and sends the message again).
     """
+    with unit_of_work() as session:
+        return _record(session, event)
+
+
+def record_many(events: list[PanelEvent]) -> list[str]:
+    """Log ``events`` (of different accounts) in one transaction, so that many panels share a commit;
+    per event STORED, REPEAT, GONE or FAILED, all true once this returns (committed).
+
+    If the batch fails as a whole, each event is tried in a transaction of its own, so one bad event
+    never keeps the others from being stored and acknowledged.
+    """
     try:
         with unit_of_work() as session:
-            return _record(session, event)
-    except IntegrityError:
-        # Another receiver process stored the same message between our check and our insert.
-        with unit_of_work() as session:
-            if _seen(session, event):
-                return None
-        raise
+            return [STORED if _record(session, event) is not None else REPEAT for event in events]
+    except Exception:
+        if len(events) == 1:
+            return [_alone(events[0])]
+        log.warning("a batch of %d panel events failed; storing them one by one", len(events), exc_info=True)
+        return [_alone(event) for event in events]
 
 
-def _seen(session: Session, event: PanelEvent) -> bool:
-    found = session.scalar(
-        select(ReceiverMessage.id).where(
-            ReceiverMessage.receiver_account_id == event.receiver_account_id,
-            ReceiverMessage.dedup_key == event.dedup_key,
+def _alone(event: PanelEvent) -> str:
+    try:
+        return STORED if record(event) is not None else REPEAT
+    except AccountGone:
+        return GONE
+    except Exception:
+        log.exception(
+            "panel event of receiver account %s (%s) not stored", event.receiver_account_id, event.sequence
         )
-    )
-    return found is not None
+        return FAILED
 
 
 def _record(session: Session, event: PanelEvent) -> int | None:
-    account = session.get(ReceiverAccount, event.receiver_account_id)
-    client = session.get(Client, account.client_id) if account is not None else None
-    if account is None or client is None or client.retired_at is not None:
+    found = session.execute(
+        select(ReceiverAccount, Client)
+        .join(Client, Client.id == ReceiverAccount.client_id)
+        .where(ReceiverAccount.id == event.receiver_account_id)
+    ).first()
+    if found is None or found[1].retired_at is not None:
         raise AccountGone(f"receiver account {event.receiver_account_id} is gone")
-    if _seen(session, event):
+    account, client = found
+    # The duplicate check is the insert of the message's key itself (unique per account), first:
+    # a repeat then does nothing more, and two receivers cannot both log one message.
+    message_id = _insert_once(session, account.id, event.dedup_key)
+    if message_id is None:
         log.info("account %s: message %s sent again, logged once", account.account, event.sequence)
         return None
-    mapped = mapping.lookup(session, event.protocol, event.code, event.zone)
+    mapped = mapping.lookup_cached(session, event.protocol, event.code, event.zone)
     signal = signals.log_signal(
         session,
         client,
@@ -90,9 +112,7 @@ def _record(session: Session, event: PanelEvent) -> int | None:
         memo=_memo(event, mapped),
         source=SignalSource.RECEIVER,
     )
-    session.add(
-        ReceiverMessage(receiver_account_id=account.id, dedup_key=event.dedup_key, signal_id=signal.id)
-    )
+    session.execute(update(ReceiverMessage), [{"id": message_id, "signal_id": signal.id}])
     now = utcnow()
     account.last_event_at = now
     if mapped.test_report:
@@ -100,6 +120,16 @@ def _record(session: Session, event: PanelEvent) -> int | None:
     verify.panel_heard(session, client, account)
     session.flush()
     return signal.id
+
+
+def _insert_once(session: Session, account_id: int, dedup_key: str) -> int | None:
+    """Store the message's key; None if it is stored already (INSERT ... ON CONFLICT DO NOTHING)."""
+    values = {"receiver_account_id": account_id, "dedup_key": dedup_key, "received_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(ReceiverMessage).values(values).on_conflict_do_nothing().returning(ReceiverMessage.id)
+    stored: int | None = session.execute(statement).scalar()
+    return stored
 
 
 def _memo(event: PanelEvent, mapped: mapping.Mapped) -> str:
