@@ -151,3 +151,13 @@ def listening(session: Session) -> list[Listening]:
             continue
         found.append(Listening(row.id, row.client_id, row.account, row.receiver_no, row.line_no, key))
     return found
+
+
+def rotate_keys(session: Session) -> int:
+    """Re-encrypt every stored AES key under the newest encryption key; returns how many."""
+    rows = list(session.scalars(select(ReceiverAccount).where(ReceiverAccount.key_encrypted.is_not(None))))
+    for row in rows:
+        assert row.key_encrypted is not None
+        row.key_encrypted = secrets.rotate(row.key_encrypted)
+    session.flush()
+    return len(rows)

@@ -85,3 +85,12 @@ def remove(session: Session, endpoint_name: str, operator: str) -> None:
 
 def list_all(session: Session) -> list[WebhookEndpoint]:
     return list(session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.name)))
+
+
+def rotate_keys(session: Session) -> int:
+    """Re-encrypt every webhook secret under the newest encryption key; returns how many."""
+    rows = list_all(session)
+    for row in rows:
+        row.secret_encrypted = secrets.rotate(row.secret_encrypted)
+    session.flush()
+    return len(rows)

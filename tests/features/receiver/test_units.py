@@ -8,11 +8,15 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from click.testing import CliRunner
+from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
 from carriers.errors import CarrierRejected, CarrierUnavailable
 from centre import clients
 from centre.errors import InvalidInput
+from cli.main import cli
+from config import get_config, secrets
 from features.receiver import accounts, mapping, store, verify
 from features.receiver.store import PanelEvent
 from features.webhooks import delivery, endpoints
@@ -119,3 +123,42 @@ def test_bad_webhook_endpoints_are_refused(sqlite_database: str, url: str, secre
     with unit_of_work() as session, pytest.raises(InvalidInput) as refused:
         endpoints.set_endpoint(session, "crm", url, secret, "test")
     assert secret not in str(refused.value)
+
+
+def test_a_batch_with_a_bad_event_still_stores_the_others(db: Session) -> None:
+    good = _event(sequence="0100")
+    gone = PanelEvent(good.receiver_account_id + 999, mapping.SIA, "BA", 1, "", "0101", "")
+    assert store.record_many([good, gone, _event(sequence="0100")]) == [
+        store.STORED,
+        store.GONE,
+        store.REPEAT,
+    ]
+    assert store.record_many([_event(sequence="0102"), _event(sequence="0103")]) == [
+        store.STORED,
+        store.STORED,
+    ]
+    with unit_of_work() as session:
+        client = clients.find(session, clients.ClientRef("P1"))
+        assert len([s for s in f.signals(session, client) if s.source == "Receiver"]) == 3
+
+
+def test_keys_rotate_moves_aes_keys_and_webhook_secrets_to_the_new_key(
+    db: Session, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = env["COMMISSIONER_ENCRYPTION_KEYS"]
+    with unit_of_work() as session:
+        client = clients.find(session, clients.ClientRef("P1"))
+        accounts.set_account(session, client, "ABC", "test", key="0123456789ABCDEF")
+        endpoints.set_endpoint(session, "crm", "https://crm.example/h", "0123456789abcdefXYZ", "test")
+    new = Fernet.generate_key().decode()
+    for keys in (f"{new},{old}", new):
+        monkeypatch.setenv("COMMISSIONER_ENCRYPTION_KEYS", keys)
+        get_config.cache_clear()
+        secrets.reset_cache()
+        if keys != new:
+            answer = CliRunner().invoke(cli, ["keys", "rotate"])
+            assert "1 receiver AES keys and 1 webhook secrets re-encrypted" in answer.output, answer.output
+    with unit_of_work() as session:  # only the new key now
+        [listening] = accounts.listening(session)
+        assert listening.key == "0123456789ABCDEF"
+        assert secrets.decrypt(endpoints.get(session, "crm").secret_encrypted) == "0123456789abcdefXYZ"
