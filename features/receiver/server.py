@@ -97,11 +97,11 @@ class Receiver:
 
     async def answer(self, frame: bytes) -> bytes | None:
         """The answer to one DC-09 block, after storing it if it is an event; None: no answer."""
-        event = self.parser.parse_and_check_event(frame)
+        event = self._parse(frame)
         if _unknown_account(event) and time.monotonic() - self._loaded_at > 1.0:
             # An account we did not know a moment ago may have been added since: read them again once.
             await self.refresh()
-            event = self.parser.parse_and_check_event(frame)
+            event = self._parse(frame)
         if event is None:
             return None
         if isinstance(event, NAKEvent):
@@ -109,6 +109,14 @@ class Receiver:
             return event.create_response()
         assert isinstance(event, SIAEvent)
         return await self._answer_event(event)
+
+    def _parse(self, frame: bytes) -> SIAEvent | NAKEvent | None:
+        try:
+            return self.parser.parse_and_check_event(frame)
+        except Exception as exc:  # pysiaalarm lets some malformed blocks through (bad hex in AES content)
+            self.stats.add("unreadable")
+            log.warning("receiver: NAK to an unreadable block (%s)", type(exc).__name__)
+            return NAKEvent()
 
     async def _answer_event(self, event: SIAEvent) -> bytes | None:
         event.receiver = event.receiver or ""  # echoed in the answer as sent (pysiaalarm would say None)

@@ -107,8 +107,8 @@ def test_unknown_accounts_get_nak_and_create_nothing(receiver: int) -> None:
     for block, protocol in (
         (dc09.sia_block("9999", 1, "BA", 1), "tcp"),
         (dc09.sia_block("9999", 1, "BA", 1, key=KEY.encode()), "udp"),
-        # A known account with the wrong key cannot be read either.
         (dc09.sia_block("1234", 2, "BA", 1, line=7), "tcp"),  # line 7, but 1234 reports on line 0
+        (b'\n0000001C"*SIA-DCS"0001L0#5678[ZZ\r', "tcp"),  # 5678's AES content is not even hex
     ):
         answer = dc09.send("127.0.0.1", receiver, block, protocol=protocol)
         assert answer is not None
