@@ -123,7 +123,8 @@ def panel_map() -> None:
 @panel_map.command("list")
 @json_option
 def panel_map_list(as_json: bool) -> None:
-    """The map (seeded with the common codes the first time the receiver starts, or by `seed`)."""
+    """The map (seeded with the common codes when the receiver first starts, by `seed`, or by the
+    first `set` or `remove`)."""
     with session() as s:
         rows = [
             {

@@ -111,6 +111,7 @@ def set_code(
 ) -> PanelEventCode:
     """Map a panel event code to a type number (and a fixed zone, else the message's own)."""
     protocol, value = code(protocol, value)
+    ensure_defaults(session)  # a first change must not keep the common codes from being seeded
     validation.number_in_range(type_no, "type number", 0, 65535)
     if zone is not None:
         validation.number_in_range(zone, "zone", 0, 65535)
@@ -128,6 +129,7 @@ def set_code(
 def remove_code(session: Session, protocol: str, value: str, operator: str) -> None:
     """Unmap a code: its events are logged as unmapped (type 0) from then on, never dropped."""
     protocol, value = code(protocol, value)
+    ensure_defaults(session)
     row = _find(session, protocol, value)
     if row is None:
         raise InvalidInput(f"{protocol} code {value} is not mapped")
