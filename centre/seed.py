@@ -84,6 +84,9 @@ def seed(session: Session, operator: str) -> None:
         system_events.SIM_DRIFT: failure,
         system_events.RECONCILIATION_SUMMARY: result,
         system_events.RECORD_CORRECTED: result,
+        system_events.PANEL_REPORTED: result,
+        system_events.PANEL_SILENT: failure,
+        system_events.TEST_REPORT_MISSED: failure,
     }
     for type_no, plan in plans.items():
         _get_or_add(

@@ -68,6 +68,18 @@ DEFAULT_COMMISSION_ON_CREATE = "default_commission_date_to_current_time"
 DEFAULT_ACTION_PLAN = "default_action_plan"
 NEW_CLIENT_TEMPLATE = "new_client_template"
 TIME_ZONE = "time_zone"
+PANEL_REPORT_WINDOW_S = "panel_report_window_s"
+
+
+def _parse_seconds(_session: Session, value: str) -> str:
+    try:
+        seconds = int(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{value[:20]!r} is not a whole number of seconds") from None
+    if not 1 <= seconds <= 7 * 86400:
+        raise InvalidInput("the window must be 1 second to 7 days (604800 s)")
+    return str(seconds)
+
 
 SPECS: dict[str, SettingSpec] = {
     spec.name: spec
@@ -95,6 +107,13 @@ SPECS: dict[str, SettingSpec] = {
             "The centre's time zone: every time on the pages is shown in it, with its name",
             "UTC",
             _parse_time_zone,
+        ),
+        SettingSpec(
+            PANEL_REPORT_WINDOW_S,
+            "Seconds a panel has to send its first signal after its SIM is activated, before it is "
+            "reported silent",
+            "1800",
+            _parse_seconds,
         ),
     )
 }

@@ -24,7 +24,9 @@ from cli.context import (
 from cli.output import emit, json_option
 from config import get_config
 from config.logs import configure_logging
+from features.receiver import accounts as receiver_accounts
 from features.sim_console import service as sim_console
+from features.webhooks import endpoints as webhook_endpoints
 from models import SignalSource
 from pipeline import signals
 
@@ -170,7 +172,10 @@ def keys_rotate() -> None:
     """Re-encrypt every API key under the newest key (the first in COMMISSIONER_ENCRYPTION_KEYS)."""
     with session() as s:
         count = communicator_types.rotate_keys(s, operator())
+        aes_keys = receiver_accounts.rotate_keys(s)
+        webhook_secrets = webhook_endpoints.rotate_keys(s)
     click.echo(f"{count} API keys re-encrypted under the newest key")
+    click.echo(f"{aes_keys} receiver AES keys and {webhook_secrets} webhook secrets re-encrypted too")
 
 
 @cli.group("execution")

@@ -5,6 +5,8 @@
 - ``bulk/``           commissioning and decommissioning from a CSV file
 - ``drift/``          drift reconciliation: does the carrier still agree with us about each SIM?
 - ``sim_swap/``       replace a panel's SIM by a new one, keeping it reachable
+- ``receiver/``       the SIA DC-09 receiver, and commissioning verified by the panel's first signal
+- ``webhooks/``       the webhook task type: signals POSTed, signed, to other systems
 
 Edges find what a feature adds to them by file name, with no list to keep: the worker imports each
 ``celery_tasks.py``, the web app includes each ``pages.py`` and ``api.py`` (templates in ``templates/``),

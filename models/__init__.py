@@ -15,6 +15,9 @@ from models.login_failure import LoginFailure
 from models.operator_log import OperatorLog
 from models.operator_login import OperatorLogin
 from models.pacing_slot import PacingSlot
+from models.panel_event_code import PanelEventCode
+from models.receiver_account import ReceiverAccount
+from models.receiver_message import ReceiverMessage
 from models.reconcile_cursor import ReconcileCursor
 from models.response_override import ResponseOverride
 from models.response_plan import ResponsePlan
@@ -27,6 +30,7 @@ from models.task_assignment import TaskAssignment
 from models.task_execution import ACTIVE_STATUSES, ExecutionStatus, TaskExecution
 from models.user import User
 from models.web_session import WebSession
+from models.webhook_endpoint import WebhookEndpoint
 from models.zone import Zone
 
 __all__ = [
@@ -50,6 +54,9 @@ __all__ = [
     "OperatorLogin",
     "Outcome",
     "PacingSlot",
+    "PanelEventCode",
+    "ReceiverAccount",
+    "ReceiverMessage",
     "ReconcileCursor",
     "ResponseOverride",
     "ResponsePlan",
@@ -63,6 +70,7 @@ __all__ = [
     "TaskExecution",
     "User",
     "WebSession",
+    "WebhookEndpoint",
     "Zone",
     "utcnow",
 ]

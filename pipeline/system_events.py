@@ -12,6 +12,10 @@ SIM_CONSOLE_ACTION = 65522
 SIM_DRIFT = 65523
 RECONCILIATION_SUMMARY = 65524
 RECORD_CORRECTED = 65532
+# The panel itself after a commissioning, and a missed test report (features/receiver/).
+PANEL_REPORTED = 65527
+PANEL_SILENT = 65528
+TEST_REPORT_MISSED = 65529
 
 DESCRIPTIONS: dict[int, str] = {
     CLIENT_COMMISSIONED: "Client Commissioned",
@@ -24,6 +28,9 @@ DESCRIPTIONS: dict[int, str] = {
     SIM_DRIFT: "SIM Status Drift",
     RECONCILIATION_SUMMARY: "SIM Reconciliation Summary",
     RECORD_CORRECTED: "Client Record Corrected",
+    PANEL_REPORTED: "Panel Reported After Commissioning",
+    PANEL_SILENT: "Panel Silent After Commissioning",
+    TEST_REPORT_MISSED: "Test Report Missed",
 }
 
 FIRST_SYSTEM_TYPE_NO = 65000

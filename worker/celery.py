@@ -123,6 +123,12 @@ def make_app() -> Celery:
                 "schedule": 3600.0,
                 "options": {"expires": 3600.0},
             },
+            # Panels silent after their commissioning, missed test reports (features/receiver/verify.py).
+            "panel-watch": {
+                "task": "receiver.watch",
+                "schedule": 60.0,
+                "options": {"expires": 60.0},
+            },
         },
     )
     app.steps["consumer"].add(HeartbeatFile)

@@ -4,6 +4,7 @@
   press came after it).
 - ``unconfirmed``: a change the carrier accepted but did not show when read back, likewise the last word.
 - ``drift``: a SIM whose status at the carrier is not what it should be (features/drift).
+- ``silent``: a panel that sent nothing after its commissioning (features/receiver), until it does.
 
 An item leaves the list by itself once a retry or a newer press on its target succeeds, or once the
 carrier agrees again.
@@ -18,9 +19,10 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from features.drift import judge
+from features.receiver import verify
 from models import Client, CommunicatorType, ExecutionStatus, Outcome, Signal, TaskExecution, utcnow
 
-KINDS = ("failed", "unconfirmed", "drift")
+KINDS = ("failed", "unconfirmed", "drift", "silent")
 _EXECUTION_KINDS = {ExecutionStatus.FAILED: "failed", ExecutionStatus.UNCONFIRMED: "unconfirmed"}
 
 
@@ -48,6 +50,8 @@ def items(session: Session, *, kind: str | None = None, text: str = "", limit: i
         found += _executions(session, kind, limit)
     if kind in (None, "drift"):
         found += _drift(session)
+    if kind in (None, "silent"):
+        found += _silent(session)
     wanted = text.strip().lower()
     if wanted:
         found = [item for item in found if wanted in _haystack(item)]
@@ -56,7 +60,8 @@ def items(session: Session, *, kind: str | None = None, text: str = "", limit: i
 
 def count(session: Session) -> int:
     """How many things need a person now (the navigation bar's number)."""
-    return len(_executions(session, None, 10_000)) + len(judge.open_drift(session))
+    silent = len(verify.silent_panels(session))
+    return len(_executions(session, None, 10_000)) + len(judge.open_drift(session)) + silent
 
 
 def _haystack(item: Item) -> str:
@@ -118,6 +123,21 @@ def _drift(session: Session) -> list[Item]:
             communicator_type=names.get(drift.communicator_type_id),
         )
         for drift, client in judge.open_drift(session)
+    ]
+
+
+def _silent(session: Session) -> list[Item]:
+    return [
+        Item(
+            kind="silent",
+            client_id=panel.client_id,
+            client_code=panel.client_code,
+            client_name=panel.client_name,
+            iccid=None,
+            since=panel.commissioned_at,
+            message=f"panel (account {panel.account}) silent since its commissioning: see its history",
+        )
+        for panel in verify.silent_panels(session)
     ]
 
 

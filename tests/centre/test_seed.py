@@ -70,6 +70,9 @@ def test_seed_creates_the_jasper_setup(db: Session) -> None:
         system_events.SIM_DRIFT: ("SIM Status Drift", "Task Failure"),
         system_events.RECONCILIATION_SUMMARY: ("SIM Reconciliation Summary", "Task Result"),
         system_events.RECORD_CORRECTED: ("Client Record Corrected", "Task Result"),
+        system_events.PANEL_REPORTED: ("Panel Reported After Commissioning", "Task Result"),
+        system_events.PANEL_SILENT: ("Panel Silent After Commissioning", "Task Failure"),
+        system_events.TEST_REPORT_MISSED: ("Test Report Missed", "Task Failure"),
     }
     console = db.scalar(select(Task).where(Task.task_no == CONSOLE_TASK_NO))
     assert console is not None

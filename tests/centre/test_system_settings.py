@@ -29,6 +29,7 @@ def test_every_setting_has_its_default_until_set(db: Session) -> None:
         system_settings.DEFAULT_ACTION_PLAN: "",
         system_settings.NEW_CLIENT_TEMPLATE: "",
         system_settings.TIME_ZONE: "UTC",
+        system_settings.PANEL_REPORT_WINDOW_S: "1800",
     }
     assert system_settings.get_bool(db, system_settings.DEFAULT_COMMISSION_ON_CREATE) is False
 

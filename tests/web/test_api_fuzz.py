@@ -33,7 +33,7 @@ CHECKS = [
     response_schema_conformance,
     negative_data_rejection,
 ]
-EXAMPLES = 120  # per backend: 15 to 30 s each
+EXAMPLES = 150  # per backend: 15 to 30 s each
 
 
 @pytest.fixture
