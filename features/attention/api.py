@@ -17,9 +17,10 @@ router = APIRouter(tags=["attention"])
 
 
 class AttentionItemOut(BaseModel):
-    kind: Literal["failed", "unconfirmed", "drift", "silent"] = Field(
+    kind: Literal["failed", "unconfirmed", "drift", "silent", "termination"] = Field(
         description="failed: a task that failed; unconfirmed: a change the carrier did not show yet; "
-        "drift: a SIM whose status at the carrier is not what it should be; silent: a panel that sent "
+        "drift: a SIM whose status at the carrier is not what it should be; termination: a SIM its "
+        "policy will terminate, unless re-commissioned first; silent: a panel that sent "
         "nothing after its commissioning"
     )
     client_code: str = Field(description="The client, as staff read its code (with area and port if any)")
@@ -40,7 +41,9 @@ class AttentionOut(BaseModel):
 @router.get("/attention", response_model=AttentionOut, responses=errors())
 def attention(
     user: ApiUser,
-    kind: Annotated[Literal["failed", "unconfirmed", "drift", "silent"] | None, Query()] = None,
+    kind: Annotated[
+        Literal["failed", "unconfirmed", "drift", "silent", "termination"] | None, Query()
+    ] = None,
     q: Annotated[str, Query(max_length=100, description="Text in the client, ICCID or message")] = "",
 ) -> AttentionOut:
     """Everything that needs a person now, across all clients, newest first."""

@@ -17,7 +17,7 @@ from web.templating import centre_zone, render, render_fragment
 
 router = APIRouter()
 
-Kind = Annotated[str, Query(pattern=r"^(|failed|unconfirmed|drift)$")]
+Kind = Annotated[str, Query(pattern="^(|" + "|".join(service.KINDS) + ")$")]
 Text = Annotated[str, Query(max_length=100)]
 
 

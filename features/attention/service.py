@@ -5,6 +5,9 @@
 - ``unconfirmed``: a change the carrier accepted but did not show when read back, likewise the last word.
 - ``drift``: a SIM whose status at the carrier is not what it should be (features/drift).
 - ``silent``: a panel that sent nothing after its commissioning (features/receiver), until it does.
+- ``termination``: a decommissioned SIM its communicator type's policy will terminate (irreversibly) on
+  a date, unless the client is commissioned again first (features/decommission_policy). Listed so that
+  staff can stop a mistake in time; not counted in the navigation bar, as nothing is wrong yet.
 
 An item leaves the list by itself once a retry or a newer press on its target succeeds, or once the
 carrier agrees again.
@@ -18,11 +21,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from features.decommission_policy import service as policy
 from features.drift import judge
 from features.receiver import verify
 from models import Client, CommunicatorType, ExecutionStatus, Outcome, Signal, TaskExecution, utcnow
 
-KINDS = ("failed", "unconfirmed", "drift", "silent")
+KINDS = ("failed", "unconfirmed", "drift", "silent", "termination")
 _EXECUTION_KINDS = {ExecutionStatus.FAILED: "failed", ExecutionStatus.UNCONFIRMED: "unconfirmed"}
 
 
@@ -52,6 +56,8 @@ def items(session: Session, *, kind: str | None = None, text: str = "", limit: i
         found += _drift(session)
     if kind in (None, "silent"):
         found += _silent(session)
+    if kind in (None, "termination"):
+        found += _terminations(session)
     wanted = text.strip().lower()
     if wanted:
         found = [item for item in found if wanted in _haystack(item)]
@@ -138,6 +144,29 @@ def _silent(session: Session) -> list[Item]:
             message=f"panel (account {panel.account}) silent since its commissioning: see its history",
         )
         for panel in verify.silent_panels(session)
+    ]
+
+
+def _terminations(session: Session) -> list[Item]:
+    waiting = policy.pending(session)
+    ids = {item.client_id for item in waiting}
+    names = {
+        row.id: row.name for row in session.execute(select(Client.id, Client.name).where(Client.id.in_(ids)))
+    }
+    return [
+        Item(
+            kind="termination",
+            client_id=pending.client_id,
+            client_code=pending.client_code,
+            client_name=names.get(pending.client_id, ""),
+            iccid=pending.iccid,
+            since=pending.decommissioned_at,
+            message=(
+                f"{pending.communicator_type} terminates this SIM ({pending.terminal_status}, irreversible) "
+                f"from {pending.due_at:%Y-%m-%d %H:%M} UTC; commissioning the client again cancels it"
+            ),
+        )
+        for pending in waiting
     ]
 
 

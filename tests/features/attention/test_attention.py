@@ -56,6 +56,9 @@ def test_filters_by_kind_and_text(operator: Browser, three_failures: list[int]) 
     assert ">C1</a>" not in operator.page("/attention?q=failure on C2")
     assert "Nothing needs attention that matches the filter" in operator.page("/attention?kind=drift")
     assert operator.http.get("/attention?kind=nonsense").status_code == 422
+    for kind in ("failed", "unconfirmed", "drift", "silent", "termination"):  # every kind the filter offers
+        assert operator.http.get(f"/attention/items?kind={kind}").status_code == 200, kind
+        assert f'<option value="{kind}"' in operator.page("/attention")
 
 
 def test_drift_and_unconfirmed_changes_are_listed(operator: Browser, world: dict[str, str]) -> None:

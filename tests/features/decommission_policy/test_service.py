@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from carriers import supersim
 from centre import clients, sims
 from centre.errors import InvalidInput, NotPermitted
+from features.attention import service as attention
 from features.decommission_policy import service
 from models import CommunicatorType, ExecutionStatus, TaskExecution, utcnow
 from pipeline.outbox import Message
@@ -71,3 +72,22 @@ def test_pending_until_due_cancelled_by_recommission_asked_once(
     assert execution.target_key == f"sim:{iccid}"
     assert service.pending(session) == []
     assert service.run_due(session, utcnow() + timedelta(days=32)) == []  # asked once
+
+
+def test_a_pending_termination_is_listed_on_the_attention_page_but_not_counted(
+    session: Session, published: list[Message]
+) -> None:
+    comm, iccid = _setup(session)
+    service.set_policy(session, comm, 30, "op", admin=True, confirmed=True)
+    client = clients.find(session, clients.ClientRef("DP1"))
+    clients.decommission(session, client, factories.OPERATOR, "left")
+    for execution in session.scalars(select(TaskExecution)):
+        execution.status = ExecutionStatus.SUCCEEDED
+    session.flush()
+    [item] = attention.items(session, kind="termination")
+    assert (item.client_code, item.iccid) == ("DP1", iccid)
+    assert "terminates this SIM (RETIRED, irreversible)" in item.message
+    assert "commissioning the client again cancels it" in item.message
+    assert attention.count(session) == 0  # nothing is wrong yet
+    clients.commission(session, client, factories.OPERATOR)
+    assert attention.items(session, kind="termination") == []
