@@ -194,8 +194,10 @@ def secret_fields(kind: str) -> tuple[SecretField, ...]:
 def every_secret_field() -> list[tuple[SecretField, list[str]]]:
     """Every platform's secret fields, each once, with the kinds that use it (for the add form)."""
     found: dict[str, tuple[SecretField, list[str]]] = {}
-    for kind in registry.kinds():
-        for field in registry.platform(kind).secret_fields:
+    # In the registry's order (Control Center first): a field several platforms share takes its
+    # first platform's label ("API key"), the others name it in its help.
+    for kind, platform in registry.PLATFORMS.items():
+        for field in platform.secret_fields:
             found.setdefault(field.name, (field, []))[1].append(kind)
     return list(found.values())
 
