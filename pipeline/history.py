@@ -6,7 +6,7 @@ import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
@@ -258,33 +258,37 @@ def _last_state(execution: TaskExecution, memo: str | None) -> SimLastState:
     )
 
 
-def outcome_on_sim(
-    session: Session, execution_id: int, client_id: int, iccid: str
-) -> tuple[str, SimLastState | None] | None:
-    """What execution ``execution_id`` on SIM ``iccid`` of client ``client_id`` does, and its outcome
-    once it has one (None while it is waiting or running); None if there is no such execution."""
+@dataclass(frozen=True)
+class RequestState:
+    """A request on a SIM as its asker follows it: what it does, its options, its outcome once in."""
+
+    description: str
+    options: dict[str, Any]
+    outcome: SimLastState | None  # None while it is waiting or running
+
+
+def outcome_on_sim(session: Session, execution_id: int, client_id: int, iccid: str) -> RequestState | None:
+    """Execution ``execution_id`` on SIM ``iccid`` of client ``client_id``, as its asker follows it;
+    None if there is no such execution."""
     found = session.execute(
         select(TaskExecution, Task.type)
         .join(Task, Task.id == TaskExecution.task_id)
-        .where(
-            TaskExecution.id == execution_id,
-            TaskExecution.client_id == client_id,
-            TaskExecution.target_key == f"sim:{iccid}",
-        )
+        .where(TaskExecution.id == execution_id, TaskExecution.client_id == client_id)
     ).first()
-    if found is None:
+    # By the target's ICCID, not its ordering key: an SMS has none, a rate plan change its own.
+    if found is None or found[0].target.get("iccid") != iccid:
         return None
     execution, type_name = found
     description = task_types.get(type_name).describe(execution.options, execution.target)
     if execution.status in _IN_FLIGHT:
-        return description, None
+        return RequestState(description, execution.options, None)
     memo = session.scalar(
         select(Signal.memo)
         .where(Signal.execution_id == execution.id, Signal.client_id == client_id)
         .order_by(Signal.id.desc())
         .limit(1)
     )
-    return description, _last_state(execution, memo)
+    return RequestState(description, execution.options, _last_state(execution, memo))
 
 
 _IN_FLIGHT = {

@@ -17,7 +17,7 @@ from markupsafe import escape
 
 from centre import clients, sims
 from features.sim_console import service as sim_console
-from features.sim_console.task_type import MAX_SMS, status_value
+from features.sim_console.task_type import MAX_SMS, SEND_SMS, status_value
 from models import utcnow
 from models.db import unit_of_work
 from pipeline import history
@@ -266,15 +266,16 @@ def request_state(
         found = history.outcome_on_sim(session, execution_id, client_id, iccid)
     if found is None:
         raise HTTPException(404, f"no request {execution_id} on SIM {iccid} of this client")
-    description, outcome = found
     context = {
         "base": _base(client_id, iccid),
-        "description": description,
+        "description": found.description,
         "execution_id": execution_id,
-        "outcome": outcome,
+        "outcome": found.outcome,
     }
     answer = render_fragment(request, "_sim_requested.html", context, user=user)
-    if outcome is not None:
+    # Only a change the panel shows (status, rate plan) reads the SIM again: an SMS changes nothing
+    # there, and a re-read resets a status form someone may be filling in.
+    if found.outcome is not None and found.options.get("action") != SEND_SMS:
         answer.headers["HX-Trigger"] = f"sim-changed-{iccid}"
     return answer
 

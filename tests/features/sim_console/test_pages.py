@@ -428,3 +428,14 @@ def test_the_panel_reads_the_sim_again_when_the_outcome_arrives_and_the_sms_box_
     sent = operator.post(console.path("/sms", console.other), {"text": "wake up"}, htmx=True)
     assert re.search(rf'<div id="sim-{console.other}-sms-field" hx-swap-oob="true">', sent.text)
     assert 'value=""' in sent.text.split(f"sim-{console.other}-sms-field", 1)[1]
+    with unit_of_work() as session:
+        sms_id = max(session.scalars(select(TaskExecution.id)))
+        claim = executions.claim(session, sms_id)
+        assert claim is not None
+    with unit_of_work() as session:
+        executions.complete(session, claim, ExecutionStatus.SUCCEEDED, "SMS sent")
+    sms_done = operator.http.get(
+        console.path(f"/requests/{sms_id}", console.other), headers={"HX-Request": "true"}
+    )
+    assert "SMS sent" in sms_done.text
+    assert "HX-Trigger" not in sms_done.headers  # an SMS changes nothing the panel shows

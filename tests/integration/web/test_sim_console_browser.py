@@ -88,6 +88,8 @@ def test_an_operator_reads_a_sim_changes_it_and_history_follows(
     sent = _row(page, 65518)
     expect(sent).to_contain_text("SMS sent, carrier message id", timeout=OUTCOME_TIMEOUT_MS)
     expect(sent).to_contain_text("status Delivered")
+    # The form that asked says the outcome too, once its poll has it.
+    expect(panel.locator(f"#sim-{iccid}-sms-result")).to_contain_text("SMS sent", timeout=OUTCOME_TIMEOUT_MS)
 
     # The carrier's rules, read again: a move back is explained and not sent.
     panel.get_by_role("button", name="Read again").click()
