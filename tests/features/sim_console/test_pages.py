@@ -378,7 +378,13 @@ def test_random_console_forms_never_crash_and_refusals_change_nothing(
     forms = st.dictionaries(st.sampled_from(["status", "confirm", "text", "rate_plan", "client_id"]), values)
     statuses: dict[int, int] = {}
 
-    @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=60,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(
         route=st.sampled_from(posts),
         form=forms,
@@ -390,7 +396,14 @@ def test_random_console_forms_never_crash_and_refusals_change_nothing(
         before = snapshot()
         answer = admin.post(path, form, htmx=bool(len(form) % 2))
         statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
-        assert answer.status_code < 500, (path, form, answer.text[:300])
+        # C1's SIM is on the world's carrier at cc.example.test, which nothing answers: a live read
+        # there is honestly 502/503 ("could not be reached"), never a crash.
+        unreachable = (client, iccid) == (str(client_id()), f.iccid(1))
+        assert answer.status_code < 500 or (unreachable and answer.status_code in (502, 503)), (
+            path,
+            form,
+            answer.text[:300],
+        )
         if answer.status_code >= 400:
             assert snapshot() == before, (path, form, answer.status_code)
 
