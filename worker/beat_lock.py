@@ -3,8 +3,13 @@ would do each twice as often. Whoever starts second waits, and takes over when t
 
 The lock lives where every host can see it: a PostgreSQL advisory lock held by the beat's own database
 session (released by PostgreSQL when that session ends, whatever kills the process); on the embedded
-default (one host), an exclusive lock on a file in the data dir. A beat that loses its PostgreSQL session
-exits, so that its supervisor restarts it and it waits its turn again.
+default (one host), an exclusive lock on a file in the data dir.
+
+A beat that loses its PostgreSQL session (a database restart, a failover) takes the lock again as soon as the
+database answers, and goes on scheduling: exiting instead would leave nothing sweeping the relay unless a
+supervisor restarts it. If another beat took the lock meanwhile, this one exits, so that its supervisor
+restarts it and it waits its turn. Until then both may send a few sweeps: the relay and everything else beat
+schedules are safe to run twice.
 """
 
 from __future__ import annotations
@@ -73,18 +78,23 @@ def _file_lock(path: Path) -> int:
 
 def _database_lock() -> Connection:
     waited = False
-    while True:
-        connection = get_engine().connect()
-        try:
-            if connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}).scalar():
-                connection.commit()  # the lock is the session's, not the transaction's
-                return connection
-            connection.rollback()
-        except Exception:
-            connection.close()
-            raise
-        connection.close()
+    while (connection := _try_lock()) is None:
         waited = _waiting(waited)
+    return connection
+
+
+def _try_lock() -> Connection | None:
+    """A connection holding the lock, or None while another beat holds it; raises if the database fails."""
+    connection = get_engine().connect()
+    try:
+        if connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}).scalar():
+            connection.commit()  # the lock is the session's, not the transaction's
+            return connection
+    except Exception:
+        connection.invalidate()
+        raise
+    connection.close()
+    return None
 
 
 def _waiting(waited: bool) -> bool:
@@ -97,9 +107,32 @@ def _waiting(waited: bool) -> bool:
 def _watch(connection: Connection) -> None:
     while True:
         time.sleep(WATCH_S)
+        if not _alive(connection):
+            log.warning("beat lost its database session, and with it the schedule lock: taking it again")
+            connection = _take_again()
+            _held[:] = [connection]
+            log.warning("beat holds the schedule again: it is the only one")
+
+
+def _alive(connection: Connection) -> bool:
+    try:
+        connection.execute(text("SELECT 1")).scalar()
+        connection.rollback()
+        return True
+    except Exception:
+        connection.invalidate()
+        return False
+
+
+def _take_again() -> Connection:
+    """The lock once the database answers again; exits if another beat holds it by then."""
+    while True:
         try:
-            connection.execute(text("SELECT 1")).scalar()
-            connection.rollback()
+            connection = _try_lock()
         except Exception:
-            log.critical("beat lost its database session, and with it the schedule lock: exiting")
-            os._exit(3)
+            time.sleep(POLL_S)  # the database is still away
+            continue
+        if connection is not None:
+            return connection
+        log.critical("another beat took the schedule while this one was cut off from the database: exiting")
+        os._exit(3)
