@@ -434,6 +434,7 @@ def test_the_panel_reads_the_sim_again_when_the_outcome_arrives_and_the_sms_box_
     done = operator.http.get(poll, headers={"HX-Request": "true"})
     assert done.headers["HX-Trigger"] == f"sim-changed-{console.iccid}"
     assert "DEACTIVATED, confirmed" in done.text
+    assert done.text.count(f"Console: set SIM {console.iccid} to DEACTIVATED") == 1  # said once
     assert "hx-get" not in done.text  # the polling stops
     assert operator.http.get(console.path("/requests/999999")).status_code == 404
     assert operator.http.get(console.path(f"/requests/{execution_id}", console.other)).status_code == 404

@@ -92,7 +92,10 @@ def test_an_operator_reads_a_sim_changes_it_and_history_follows(
     expect(panel.locator(f"#sim-{iccid}-sms-result")).to_contain_text("SMS sent", timeout=OUTCOME_TIMEOUT_MS)
 
     # The carrier's rules, read again: a move back is explained and not sent.
+    # The status already reads Activated: wait for the new reading, or the form chosen in would be replaced.
+    read_at = panel.locator(".sim-facts time").get_attribute("datetime")
     panel.get_by_role("button", name="Read again").click()
+    expect(panel.locator(".sim-facts time")).not_to_have_attribute("datetime", read_at or "")
     expect(_fact(panel, "Status")).to_have_text("Activated")
     expect(panel.locator(".sim-rules")).to_contain_text("This SIM has been activated")
     panel.get_by_label("New status").select_option("INVENTORY")
@@ -180,7 +183,10 @@ def test_an_admin_changes_the_rate_plan_reads_usage_and_retires_with_confirmatio
     usage = panel.locator(f"#sim-{iccid}-usage")
     expect(usage).to_contain_text("Cycle starting 2026-01-01")
     expect(usage).to_contain_text("bytes")
+    # The status already reads Activated: wait for the new reading, or the form chosen in would be replaced.
+    read_at = panel.locator(".sim-facts time").get_attribute("datetime")
     panel.get_by_role("button", name="Read again").click()
+    expect(panel.locator(".sim-facts time")).not_to_have_attribute("datetime", read_at or "")
     expect(_fact(panel, "Status")).to_have_text("Activated")
     expect(_fact(panel, "Rate plan")).to_have_text("Alarm Panel 20MB")
 
