@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import settings
 from sqlalchemy.orm import Session
 
 import migrations
@@ -27,6 +28,11 @@ from pipeline import outbox
 # Fixtures of the web app (accounts, browsers, snapshots), the integration stack (real worker, simulator
 # and broker), the browser tests, and captured bulk runs: shared by the tests of every package and
 # feature, so they are plugins rather than conftest files of one folder.
+# Property tests run the same examples every time: a failure in CI is a finding to reproduce, not a coin
+# toss (a test's own settings still choose how many examples).
+settings.register_profile("commissioner", derandomize=True, database=None, deadline=None)
+settings.load_profile("commissioner")
+
 pytest_plugins = [
     "tests.web.fixtures",
     "tests.integration.fixtures",
