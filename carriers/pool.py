@@ -38,6 +38,7 @@ class _Pool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[tuple[object, ...], tuple[Carrier, Pressure]] = {}
+        self._making: dict[tuple[object, ...], threading.Lock] = {}
         self._pacer: Pacer | None = None
 
     def entry(self, account: CarrierAccount) -> tuple[Carrier, Pressure]:
@@ -53,12 +54,20 @@ class _Pool:
         key += (fingerprint, account.calls_per_second)
         with self._lock:
             found = self._entries.get(key)
-        if found is None:
-            made = self._connect(account)  # outside the lock: it may resolve the carrier's name
+            if found is not None:
+                return found
+            making = self._making.setdefault(key, threading.Lock())
+        # One thread connects, the others of a bulk run wait for its connection: each making its own (a
+        # TLS context, a token) costs them all a second or more at the start. Outside the pool's lock:
+        # connecting may resolve the carrier's name, and other accounts must not wait for that.
+        with making:
             with self._lock:
-                found = self._entries.setdefault(key, made)
-            if found is not made:
-                made[0].close()
+                found = self._entries.get(key)
+            if found is None:
+                found = self._connect(account)
+                with self._lock:
+                    self._entries[key] = found
+                    self._making.pop(key, None)
         return found
 
     def _connect(self, account: CarrierAccount, timeout_s: float | None = None) -> tuple[Carrier, Pressure]:
@@ -90,7 +99,7 @@ class _Pool:
 
     def forget(self) -> None:
         # After fork: the parent's connections and Redis client are not ours (never close them here).
-        self._entries, self._pacer = {}, None
+        self._entries, self._making, self._pacer = {}, {}, None
 
     def close(self) -> None:
         with self._lock:
