@@ -60,6 +60,14 @@ def test_a_second_beat_waits_and_takes_over(beats: list[Beat], env: dict[str, st
     wait_until(lambda: "Sending due task relay" in second_log.read_text(), 60, "the second to schedule")
 
 
+def _scheduling(beats: list[Beat], env: dict[str, str], directory: Path) -> Beat:
+    """A beat that holds the schedule."""
+    beat, log = _beat(env, directory, "beat")
+    beats.append((beat, log))
+    wait_until(lambda: "holds the schedule" in log.read_text(), 60, "the beat to take the lock")
+    return beat, log
+
+
 def _cut_off(database_url: str) -> None:
     """End the beat's database session, as a PostgreSQL restart does: its advisory lock goes with it."""
     name = database_url.rsplit("/", 1)[1]
@@ -78,9 +86,7 @@ def _cut_off(database_url: str) -> None:
 def test_a_beat_cut_off_from_its_database_takes_the_schedule_again(
     beats: list[Beat], database: str, env: dict[str, str], tmp_path: Path
 ) -> None:
-    beat, log = _beat(env, tmp_path, "beat")
-    beats.append((beat, log))
-    wait_until(lambda: "holds the schedule" in log.read_text(), 60, "the beat to take the lock")
+    beat, log = _scheduling(beats, env, tmp_path)
     _cut_off(database)
     wait_until(lambda: "holds the schedule again" in log.read_text(), 60, "the beat to take the lock again")
     sent = log.read_text().count("Sending due task relay")
@@ -92,9 +98,7 @@ def test_a_beat_cut_off_from_its_database_takes_the_schedule_again(
 def test_a_beat_cut_off_while_another_takes_the_schedule_exits(
     beats: list[Beat], database: str, env: dict[str, str], tmp_path: Path
 ) -> None:
-    beat, log = _beat(env, tmp_path, "beat")
-    beats.append((beat, log))
-    wait_until(lambda: "holds the schedule" in log.read_text(), 60, "the beat to take the lock")
+    beat, log = _scheduling(beats, env, tmp_path)
     url = database.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(url, autocommit=True) as other:
         _cut_off(database)
