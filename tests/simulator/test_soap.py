@@ -142,7 +142,8 @@ def test_fault_switches_apply_to_soap(sim: Running) -> None:
 
 def test_an_account_without_the_exchange_is_refused_with_400201(sim: Running) -> None:
     new = "8988216716970004991"
-    sim.admin("POST", "/sims", json=[{"iccid": ICCID, "status": "ACTIVATED"}, {"iccid": new, "status": "ACTIVATION_READY"}])
+    loaded = [{"iccid": ICCID, "status": "ACTIVATED"}, {"iccid": new, "status": "ACTIVATION_READY"}]
+    sim.admin("POST", "/sims", json=loaded)
     terminal = sim.terminal()
     sim.admin("PUT", "/faults", json={"rma_exchange_refused": True})
     try:
