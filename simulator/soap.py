@@ -117,7 +117,7 @@ async def _answer(simulator: Simulator, call: _Exchange, body: bytes) -> Respons
         scripted = simulator.scripted_errors.take(call.iccid)
         if scripted is not None:
             call.fault = "error"
-            raise SoapFault(codes.for_rest(scripted).code)
+            raise SoapFault(scripted if scripted in codes.FAULT_CODES else codes.for_rest(scripted).code)
         answer = _run(simulator, call.service, request)
     except SoapFault as refusal:
         return _fault_response(call, refusal)

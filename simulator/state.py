@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from carriers.control_center_rest import codes
+from carriers.control_center_soap import codes as soap_codes
 
 STATUSES = (
     "TEST_READY",
@@ -859,8 +860,10 @@ def _scripted_error(item: object, number: int) -> tuple[str, str, int]:
     iccid, code, count = item.get("iccid"), item.get("errorCode"), item.get("count", 1)
     if not isinstance(iccid, str) or not is_iccid(iccid):
         raise ValueError(f"error #{number}: iccid must be a string of 19 or 20 digits")
-    if not isinstance(code, str) or code not in codes.ERROR_CODES:
-        raise ValueError(f"error #{number}: errorCode must be one of the catalogued codes")
+    if not isinstance(code, str) or (code not in codes.ERROR_CODES and code not in soap_codes.FAULT_CODES):
+        raise ValueError(
+            f"error #{number}: errorCode must be one of the catalogued codes (REST's, or SOAP's fault codes)"
+        )
     most = ScriptedErrors.MAX_COUNT
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= most:
         raise ValueError(f"error #{number}: count must be a whole number from 1 to {most}")
