@@ -54,7 +54,6 @@ OPERATOR = "faults"
 AMQP_URL = os.environ.get("COMMISSIONER_FAULTS_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 SIM_USER, SIM_KEY = USER, API_KEY  # the simulator's admin (and Control Center user)
 COMM_TYPE = "Carrier"
-INITIAL_STATUS = JASPER_REST.initial
 STATES = {"commission": SimState.ACTIVE, "decommission": SimState.SUSPENDED}
 
 # Fast settings: short leases, a relay every second, small retry delays. Scenarios override some.

@@ -12,10 +12,11 @@ presses made, executions lost, duplicate outcome signals, SIMs in the wrong fina
 last execution failed, carrier changes ("puts"), plus the scenario's own figure. Lost, duplicates, wrong
 and failed must all be 0. Waiting is polling with deadlines; sleeps only space the faults.
 
-The carrier scenario (4) runs on every carrier platform (`bench/fault_platforms.py`: Control Center
-REST and SOAP, emnify, Super SIM), as variants named by the platform (4-jasper-soap ...; plain 4 is
-REST); the others are about our own processes, and run on Control Center REST. ``--platform`` picks
-the variants of one platform.
+The carrier scenarios run as variants named by the platform (4-jasper-soap ...; plain 4 is Control
+Center REST; `bench/fault_platforms.py`): 4 (500s, timeouts, outage) on every carrier platform (Control
+Center REST and SOAP, emnify, Super SIM), 7 (every documented error code) on Control Center REST and
+SOAP, each with its own catalogue (the simulator scripts errors for those two only). The others are about
+our own processes, and run on REST. ``--platform`` picks the variants of one platform.
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bench import fault_stack as stack
-from bench.fault_harness import INITIAL_STATUS, Figures, Harness
-from bench.fault_platforms import JASPER_REST, PLATFORMS, FaultPlatform
+from bench.fault_harness import Figures, Harness
+from bench.fault_platforms import JASPER_REST, JASPER_SOAP, PLATFORMS, FaultPlatform
 from carriers.control_center_rest import codes
+from carriers.control_center_soap import codes as soap_codes
 from models import ExecutionStatus, Signal, TaskExecution
 from models.db import unit_of_work
 
@@ -325,6 +327,15 @@ def _check_rate_limit(figures: Figures) -> list[str]:
 # -- 7: every documented error code ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Catalogue:
+    """A platform's documented error codes, what each should come to, and our words for it."""
+
+    codes: list[str]
+    fate: Callable[[str], str]  # "final", "retried" or "already"
+    explanation: Callable[[str], str]
+
+
 def _expected_fate(code: str) -> str:
     if code == codes.ALREADY_ACTIVATED:
         return "already"
@@ -332,32 +343,49 @@ def _expected_fate(code: str) -> str:
     return "retried" if code == codes.RATE_LIMIT_EXCEEDED or entry.http_status >= 500 else "final"
 
 
-def error_codes(short: bool) -> Figures:
-    catalogue = sorted(codes.ERROR_CODES)
-    with Harness("7", clients_count=len(catalogue), concurrency=CONCURRENCY) as harness:
-        by_code = {code: harness.clients[number] for number, code in enumerate(catalogue)}
-        already = by_code[codes.ALREADY_ACTIVATED][1]
-        harness.load_sims({already: "ACTIVATED"})  # the carrier itself answers 10030000
+def _soap_fate(code: str) -> str:
+    retried = (soap_codes.Outcome.RETRY, soap_codes.Outcome.RATE_LIMITED)
+    return "retried" if soap_codes.FAULT_CODES[code].outcome in retried else "final"
+
+
+def _catalogue(platform: FaultPlatform) -> _Catalogue:
+    if platform is JASPER_SOAP:
+        return _Catalogue(sorted(soap_codes.FAULT_CODES), _soap_fate, lambda c: soap_codes.explain(c) or "")
+    return _Catalogue(sorted(codes.ERROR_CODES), _expected_fate, lambda c: codes.ERROR_CODES[c].explanation)
+
+
+def error_codes(short: bool, platform: FaultPlatform) -> Figures:
+    catalogue = _catalogue(platform)
+    key = variant_key(SCENARIOS_BY_KEY["7"], platform)
+    with Harness(
+        key, clients_count=len(catalogue.codes), concurrency=CONCURRENCY, platform=platform
+    ) as harness:
+        by_code = {code: harness.clients[number] for number, code in enumerate(catalogue.codes)}
+        fates = {code: catalogue.fate(code) for code in catalogue.codes}
+        # The carrier itself answers 10030000 for an active SIM (REST only: SOAP answers it as done).
+        harness.load_sims(
+            {by_code[code][1]: "ACTIVATED" for code, fate in fates.items() if fate == "already"}
+        )
         harness.script_errors(
             [
                 {"iccid": iccid, "errorCode": code, "count": 1}
                 for code, (_, iccid) in by_code.items()
-                if code != codes.ALREADY_ACTIVATED
+                if fates[code] != "already"
             ]
         )
         harness.commission_all()
-        harness.drain(_drain_budget(len(catalogue)))
-        final = {iccid for code, (_, iccid) in by_code.items() if _expected_fate(code) == "final"}
+        harness.drain(_drain_budget(len(catalogue.codes)))
+        final = {iccid for code, (_, iccid) in by_code.items() if fates[code] == "final"}
         figures = harness.figures(
-            f"each of the {len(catalogue)} documented error codes once",
-            expected=dict.fromkeys(final, INITIAL_STATUS),
+            f"{platform.kind}: each of the {len(catalogue.codes)} documented error codes once",
+            expected=dict.fromkeys(final, platform.initial),
             expected_failures=frozenset(final),
         )
-        puts = Counter(c["iccid"] for c in harness.calls() if c["method"] == "PUT")
-        wrongly, memos = _judge_codes(by_code, puts)
+        changes = Counter(c["iccid"] for c in harness.calls() if platform.changes(c))
+        wrongly, memos = _judge_codes(by_code, changes, catalogue)
     figures.extra.update(
         final=len(final),
-        retried=sum(1 for code in catalogue if _expected_fate(code) == "retried"),
+        retried=sum(1 for fate in fates.values() if fate == "retried"),
         misclassified=len(wrongly),
         distinct_messages=len(set(memos.values())),
     )
@@ -365,7 +393,9 @@ def error_codes(short: bool) -> Figures:
     return figures
 
 
-def _judge_codes(by_code: dict[str, tuple[str, str]], puts: Counter[str]) -> tuple[list[str], dict[str, str]]:
+def _judge_codes(
+    by_code: dict[str, tuple[str, str]], changes: Counter[str], catalogue: _Catalogue
+) -> tuple[list[str], dict[str, str]]:
     """Each code's fate against what it should be; the failure memo of each final code."""
     wrongly: list[str] = []
     memos: dict[str, str] = {}
@@ -379,19 +409,19 @@ def _judge_codes(by_code: dict[str, tuple[str, str]], puts: Counter[str]) -> tup
                     Signal.execution_id == execution.id, Signal.client_id == execution.client_id
                 )
             )
-            fate = _expected_fate(code)
-            seen = (execution.status.value, execution.attempts, puts[iccid])
-            entry = codes.ERROR_CODES[code]
+            fate = catalogue.fate(code)
+            seen = (execution.status.value, execution.attempts, changes[iccid])
             if fate == "final":
                 memos[code] = memo or ""
-                ok = seen == ("failed", 1, 1) and code in (memo or "") and entry.explanation in (memo or "")
+                words = catalogue.explanation(code)
+                ok = seen == ("failed", 1, 1) and code in (memo or "") and words in (memo or "")
             elif fate == "retried":
                 ok = seen[0] == ExecutionStatus.SUCCEEDED.value and seen[2] == 2
                 ok = ok and code in (execution.last_error or "")
             else:
                 ok = seen == ("succeeded", 1, 1)
             if not ok:
-                wrongly.append(f"code {code} ({fate}): status, attempts, PUTs = {seen}; memo {memo!r}")
+                wrongly.append(f"code {code} ({fate}): status, attempts, changes = {seen}; memo {memo!r}")
     return wrongly, memos
 
 
@@ -491,7 +521,9 @@ SCENARIOS = [
     Scenario("4", "carrier 500s, timeouts, outage", carrier_faults, _no_more, tuple(PLATFORMS)),
     Scenario("5", "alternating presses under retries", _on_rest(alternating), _check_alternating),
     Scenario("6", "carrier rate limit", _on_rest(rate_limit), _check_rate_limit),
-    Scenario("7", "every documented error code", _on_rest(error_codes), _check_codes),
+    Scenario(
+        "7", "every documented error code", error_codes, _check_codes, (JASPER_REST.kind, JASPER_SOAP.kind)
+    ),
     Scenario("8", "ambiguous outcomes", _on_rest(ambiguous), _no_more),
     Scenario(
         "9a",

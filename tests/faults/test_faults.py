@@ -3,8 +3,9 @@
 Each scenario starts its own PostgreSQL cluster, redis-server, carrier simulator, Celery worker and beat
 on free ports (never the shared services on 5432 and 6379), so the PostgreSQL server binaries and
 redis-server must be installed. The figures line of each scenario is printed (``pytest -s``). The
-carrier scenario runs once per carrier platform: its test ids name the platform (``4-emnify``; plain
-``4`` is Control Center REST), so ``-k 4`` selects every variant and ``-k emnify`` one platform's.
+carrier scenarios run once per carrier platform they apply to: their test ids name the platform
+(``4-emnify``; plain ``4`` is Control Center REST), so ``-k 4`` selects every variant of 4 and
+``-k emnify`` one platform's.
 """
 
 from __future__ import annotations
@@ -71,8 +72,8 @@ def test_scenarios_are_selected_by_key() -> None:
 
 def test_the_carrier_scenario_runs_on_every_platform_and_the_others_on_rest() -> None:
     by_key = {faults.variant_key(s, p) for s, p in VARIANTS}
-    assert {"4", "4-jasper-soap", "4-emnify", "4-supersim"} <= by_key
-    assert {p.kind for s, p in VARIANTS if s.key != "4"} == {JASPER_REST.kind}
+    assert {"4", "4-jasper-soap", "4-emnify", "4-supersim", "7", "7-jasper-soap"} <= by_key
+    assert {p.kind for s, p in VARIANTS if s.key not in ("4", "7")} == {JASPER_REST.kind}
     assert len(PLATFORMS) == 4
     only_emnify = faults.variants(faults.select_scenarios("4"), "emnify")
     assert [(s.key, p) for s, p in only_emnify] == [("4", EMNIFY)]
