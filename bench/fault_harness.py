@@ -38,8 +38,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bench import fault_stack as stack
 from bench import servers
+from bench.fault_platforms import API_KEY, JASPER_REST, USER, FaultPlatform
 from bench.servers import Redis, commissioner_process
-from carriers.control_center_rest import PLATFORM
 from carriers.platform import SimState
 from centre import clients, communicator_types, seed
 from centre.clients import ClientRef
@@ -52,14 +52,9 @@ from worker import celery as worker_celery
 OPERATOR = "faults"
 # RabbitMQ is the machine's (a private one takes long to boot); each run uses queues of its own.
 AMQP_URL = os.environ.get("COMMISSIONER_FAULTS_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
-SIM_USER = "centre"
-SIM_KEY = "faults-sim-key-7d1e"
-COMM_TYPE = "Control Center"
-INITIAL_STATUS = "ACTIVATION_READY"
-WANTED = {
-    "commission": PLATFORM.status_for(SimState.ACTIVE),
-    "decommission": PLATFORM.status_for(SimState.SUSPENDED),
-}
+SIM_USER, SIM_KEY = USER, API_KEY  # the simulator's admin (and Control Center user)
+COMM_TYPE = "Carrier"
+STATES = {"commission": SimState.ACTIVE, "decommission": SimState.SUSPENDED}
 
 # Fast settings: short leases, a relay every second, small retry delays. Scenarios override some.
 BASE_TUNING: dict[str, str] = {
@@ -149,21 +144,25 @@ class Harness:
         *,
         clients_count: int,
         tuning: Mapping[str, str] | None = None,
-        calls_per_second: float = 1000.0,
+        calls_per_second: float | None = None,
         concurrency: int = 2,
         broker: str = "redis",
         hosts: int = 1,
+        platform: FaultPlatform = JASPER_REST,
     ) -> None:
         """``broker``: "redis" (a private redis-server) or "amqp" (the machine's RabbitMQ, under queue
         names of this run's own). ``hosts``: worker processes that each act as a host of its own (its
-        own data directory: nothing a host keeps on disk is shared)."""
+        own data directory: nothing a host keeps on disk is shared). ``platform``: the carrier
+        platform the clients' SIMs are on; ``calls_per_second`` its pace (default: the platform's)."""
         self.scenario = scenario
+        self.platform = platform
+        self.wanted = {action: platform.wanted(state) for action, state in STATES.items()}
         self.broker = broker
         self.hosts = hosts
         self._other_hosts: list[subprocess.Popen[bytes]] = []
         self.clients_count = clients_count
-        self.tuning = {**BASE_TUNING, **(tuning or {})}
-        self.calls_per_second = calls_per_second
+        self.tuning = {**BASE_TUNING, **platform.tuning, **(tuning or {})}
+        self.calls_per_second = calls_per_second or platform.calls_per_second
         self.concurrency = concurrency
         self.directory = Path(tempfile.mkdtemp(prefix=f"faults-{scenario}-"))
         self.presses: list[Press] = []
@@ -203,7 +202,8 @@ class Harness:
         self.sim_port = free_port()
         self.env = self._environment()
         pool = exits.enter_context(ThreadPoolExecutor(max_workers=1))
-        booting = pool.submit(start_simulator, self.sim_port, SIM_USER, SIM_KEY, env=self.env)
+        options = list(self.platform.simulator_options)
+        booting = pool.submit(start_simulator, self.sim_port, SIM_USER, SIM_KEY, options, self.env)
         exits.callback(_kill_when_started, booting)
         # Each cleanup is registered before its start, so an interrupted start leaves nothing behind.
         exits.callback(self.postgres.close)
@@ -279,14 +279,15 @@ class Harness:
         made = []
         with unit_of_work() as session:
             seed.seed(session, OPERATOR)
-            server = f"http://127.0.0.1:{self.sim_port}/rws/api/v1"
+            platform = self.platform
             communicator_types.add(
                 session,
                 COMM_TYPE,
-                server,
-                SIM_USER,
-                SIM_KEY,
+                f"http://127.0.0.1:{self.sim_port}{platform.path}",
+                platform.user_name,
+                platform.secret,
                 OPERATOR,
+                platform.kind,
                 calls_per_second=self.calls_per_second,
             )
             for number in range(1, self.clients_count + 1):
@@ -295,12 +296,12 @@ class Harness:
                 client = clients.add(session, code, f"Fault client {number}", OPERATOR)
                 clients.add_device(session, client, COMM_TYPE, iccid, OPERATOR)
                 made.append((code, iccid))
-        self.load_sims({iccid: INITIAL_STATUS for _, iccid in made})
+        self.load_sims({iccid: self.platform.initial for _, iccid in made})
         return made
 
     def load_sims(self, statuses: Mapping[str, str]) -> None:
-        body = [{"iccid": iccid, "status": status} for iccid, status in statuses.items()]
-        self.sim.post("/_admin/sims", json=body).raise_for_status()
+        body = [self.platform.added(iccid, status) for iccid, status in statuses.items()]
+        self.sim.post(self.platform.admin_sims, json=body).raise_for_status()
 
     # -- worker ------------------------------------------------------------------------------------
 
@@ -363,7 +364,7 @@ class Harness:
             self.refused_presses += 1
             return None
         done = time.monotonic()
-        made = Press(code, iccid, WANTED[action], signal_ids, done - started, done)
+        made = Press(code, iccid, self.wanted[action], signal_ids, done - started, done)
         self.presses.append(made)
         return made
 
@@ -401,9 +402,9 @@ class Harness:
         return list(answer.json()["calls"])
 
     def sim_statuses(self) -> dict[str, str]:
-        answer = self.sim.get("/_admin/sims")
+        answer = self.sim.get(self.platform.admin_sims)
         answer.raise_for_status()
-        return {sim["iccid"]: sim["status"] for sim in answer.json()}
+        return dict(self.platform.listed(sim) for sim in answer.json())
 
     # -- progress ----------------------------------------------------------------------------------
 
@@ -479,7 +480,7 @@ class Harness:
         self._score_sims(figures, executions, expected or {}, expected_failures)
         calls = self.calls()
         figures.calls = len(calls)
-        figures.puts = sum(1 for call in calls if call["method"] == "PUT")
+        figures.puts = sum(1 for call in calls if self.platform.changes(call))
         if self.queue_sampler is not None:
             # Doorbells waiting in the broker at the worst moment: about one per pending execution
             # when all is well; many more when messages are published again while still queued.
@@ -517,7 +518,7 @@ class Harness:
         last_execution = {e.target["iccid"]: e for e in executions if e.target.get("iccid")}
         statuses = self.sim_statuses()
         for iccid, wanted in {**last_press, **expected}.items():
-            actual = statuses.get(iccid, INITIAL_STATUS)
+            actual = statuses.get(iccid, self.platform.initial)
             if actual != wanted:
                 figures.wrong += 1
                 execution = last_execution.get(iccid)

@@ -3,13 +3,20 @@
     python -m bench.faults            # the full form (minutes); writes bench/faults-results.json
     python -m bench.faults --short    # the short form CI runs (tests/faults)
     python -m bench.faults --only 1,2b
+    python -m bench.faults --short --only 4 --platform emnify
 
-Each scenario starts its own PostgreSQL, Redis, Control Center simulator, Celery worker and beat
+Each scenario starts its own PostgreSQL, Redis, carrier simulator, Celery worker and beat
 (`bench/fault_stack.py`), makes presses through the services, injects its fault by PID or through the
 simulator's admin API, waits for the system to drain, and scores the result (`bench/fault_harness.py`):
 presses made, executions lost, duplicate outcome signals, SIMs in the wrong final state, SIMs whose
-last execution failed, carrier PUTs, plus the scenario's own figure. Lost, duplicates, wrong and
-failed must all be 0. Waiting is polling with deadlines; sleeps only space the faults.
+last execution failed, carrier changes ("puts"), plus the scenario's own figure. Lost, duplicates, wrong
+and failed must all be 0. Waiting is polling with deadlines; sleeps only space the faults.
+
+The carrier scenarios run as variants named by the platform (4-jasper-soap ...; plain 4 is Control
+Center REST; `bench/fault_platforms.py`): 4 (500s, timeouts, outage) on every carrier platform (Control
+Center REST and SOAP, emnify, Super SIM), 7 (every documented error code) on Control Center REST and
+SOAP, each with its own catalogue (the simulator scripts errors for those two only). The others are about
+our own processes, and run on REST. ``--platform`` picks the variants of one platform.
 """
 
 from __future__ import annotations
@@ -33,8 +40,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bench import fault_stack as stack
-from bench.fault_harness import INITIAL_STATUS, Figures, Harness
+from bench.fault_harness import Figures, Harness
+from bench.fault_platforms import JASPER_REST, JASPER_SOAP, PLATFORMS, FaultPlatform
 from carriers.control_center_rest import codes
+from carriers.control_center_soap import codes as soap_codes
 from models import ExecutionStatus, Signal, TaskExecution
 from models.db import unit_of_work
 
@@ -46,8 +55,23 @@ CONCURRENCY = 2
 class Scenario:
     key: str
     title: str
-    run: Callable[[bool], Figures]
+    run: Callable[[bool, FaultPlatform], Figures]
     check: Callable[[Figures], list[str]]
+    platforms: tuple[str, ...] = (JASPER_REST.kind,)  # the carrier platforms it runs on
+
+
+def _on_rest(scenario: Callable[[bool], Figures]) -> Callable[[bool, FaultPlatform], Figures]:
+    """A scenario about our own processes: the carrier platform plays no part (REST is the one used)."""
+
+    def run(short: bool, _platform: FaultPlatform) -> Figures:
+        return scenario(short)
+
+    return run
+
+
+def variant_key(scenario: Scenario, platform: FaultPlatform) -> str:
+    """The name of a scenario run on ``platform``: its key on Control Center REST, else key-kind."""
+    return scenario.key if platform is JASPER_REST else f"{scenario.key}-{platform.kind}"
 
 
 def _pick(short: bool, short_value: int, full_value: int) -> int:
@@ -203,9 +227,12 @@ CARRIER_FAULTS = {
 }
 
 
-def carrier_faults(short: bool) -> Figures:
+def carrier_faults(short: bool, platform: FaultPlatform) -> Figures:
     n, down_s = _pick(short, 60, 500), _pick(short, 10, 60)
-    with Harness("4", clients_count=n, tuning=CARRIER_FAULTS, concurrency=CONCURRENCY) as harness:
+    key = variant_key(SCENARIOS_BY_KEY["4"], platform)
+    with Harness(
+        key, clients_count=n, tuning=CARRIER_FAULTS, concurrency=CONCURRENCY, platform=platform
+    ) as harness:
         harness.faults(fail_rate=0.3, timeout_rate=0.1, hang_seconds=3)
         harness.commission_all()
         _progress(harness, n, 0.3)
@@ -214,7 +241,7 @@ def carrier_faults(short: bool) -> Figures:
         harness.faults(down=False)
         harness.drain(_drain_budget(n, per_second=3))
         calls = harness.calls()
-        title = f"carrier 30% 500, 10% timeouts, down {down_s} s, {n} commissions"
+        title = f"{platform.kind}: 30% 500, 10% timeouts, down {down_s} s, {n} commissions"
         figures = harness.figures(title)
     faults = Counter(call.get("fault") for call in calls)
     figures.extra.update(
@@ -300,6 +327,15 @@ def _check_rate_limit(figures: Figures) -> list[str]:
 # -- 7: every documented error code ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Catalogue:
+    """A platform's documented error codes, what each should come to, and our words for it."""
+
+    codes: list[str]
+    fate: Callable[[str], str]  # "final", "retried" or "already"
+    explanation: Callable[[str], str]
+
+
 def _expected_fate(code: str) -> str:
     if code == codes.ALREADY_ACTIVATED:
         return "already"
@@ -307,32 +343,49 @@ def _expected_fate(code: str) -> str:
     return "retried" if code == codes.RATE_LIMIT_EXCEEDED or entry.http_status >= 500 else "final"
 
 
-def error_codes(short: bool) -> Figures:
-    catalogue = sorted(codes.ERROR_CODES)
-    with Harness("7", clients_count=len(catalogue), concurrency=CONCURRENCY) as harness:
-        by_code = {code: harness.clients[number] for number, code in enumerate(catalogue)}
-        already = by_code[codes.ALREADY_ACTIVATED][1]
-        harness.load_sims({already: "ACTIVATED"})  # the carrier itself answers 10030000
+def _soap_fate(code: str) -> str:
+    retried = (soap_codes.Outcome.RETRY, soap_codes.Outcome.RATE_LIMITED)
+    return "retried" if soap_codes.FAULT_CODES[code].outcome in retried else "final"
+
+
+def _catalogue(platform: FaultPlatform) -> _Catalogue:
+    if platform is JASPER_SOAP:
+        return _Catalogue(sorted(soap_codes.FAULT_CODES), _soap_fate, lambda c: soap_codes.explain(c) or "")
+    return _Catalogue(sorted(codes.ERROR_CODES), _expected_fate, lambda c: codes.ERROR_CODES[c].explanation)
+
+
+def error_codes(short: bool, platform: FaultPlatform) -> Figures:
+    catalogue = _catalogue(platform)
+    key = variant_key(SCENARIOS_BY_KEY["7"], platform)
+    with Harness(
+        key, clients_count=len(catalogue.codes), concurrency=CONCURRENCY, platform=platform
+    ) as harness:
+        by_code = {code: harness.clients[number] for number, code in enumerate(catalogue.codes)}
+        fates = {code: catalogue.fate(code) for code in catalogue.codes}
+        # The carrier itself answers 10030000 for an active SIM (REST only: SOAP answers it as done).
+        harness.load_sims(
+            {by_code[code][1]: "ACTIVATED" for code, fate in fates.items() if fate == "already"}
+        )
         harness.script_errors(
             [
                 {"iccid": iccid, "errorCode": code, "count": 1}
                 for code, (_, iccid) in by_code.items()
-                if code != codes.ALREADY_ACTIVATED
+                if fates[code] != "already"
             ]
         )
         harness.commission_all()
-        harness.drain(_drain_budget(len(catalogue)))
-        final = {iccid for code, (_, iccid) in by_code.items() if _expected_fate(code) == "final"}
+        harness.drain(_drain_budget(len(catalogue.codes)))
+        final = {iccid for code, (_, iccid) in by_code.items() if fates[code] == "final"}
         figures = harness.figures(
-            f"each of the {len(catalogue)} documented error codes once",
-            expected=dict.fromkeys(final, INITIAL_STATUS),
+            f"{platform.kind}: each of the {len(catalogue.codes)} documented error codes once",
+            expected=dict.fromkeys(final, platform.initial),
             expected_failures=frozenset(final),
         )
-        puts = Counter(c["iccid"] for c in harness.calls() if c["method"] == "PUT")
-        wrongly, memos = _judge_codes(by_code, puts)
+        changes = Counter(c["iccid"] for c in harness.calls() if platform.changes(c))
+        wrongly, memos = _judge_codes(by_code, changes, catalogue)
     figures.extra.update(
         final=len(final),
-        retried=sum(1 for code in catalogue if _expected_fate(code) == "retried"),
+        retried=sum(1 for fate in fates.values() if fate == "retried"),
         misclassified=len(wrongly),
         distinct_messages=len(set(memos.values())),
     )
@@ -340,7 +393,9 @@ def error_codes(short: bool) -> Figures:
     return figures
 
 
-def _judge_codes(by_code: dict[str, tuple[str, str]], puts: Counter[str]) -> tuple[list[str], dict[str, str]]:
+def _judge_codes(
+    by_code: dict[str, tuple[str, str]], changes: Counter[str], catalogue: _Catalogue
+) -> tuple[list[str], dict[str, str]]:
     """Each code's fate against what it should be; the failure memo of each final code."""
     wrongly: list[str] = []
     memos: dict[str, str] = {}
@@ -354,19 +409,19 @@ def _judge_codes(by_code: dict[str, tuple[str, str]], puts: Counter[str]) -> tup
                     Signal.execution_id == execution.id, Signal.client_id == execution.client_id
                 )
             )
-            fate = _expected_fate(code)
-            seen = (execution.status.value, execution.attempts, puts[iccid])
-            entry = codes.ERROR_CODES[code]
+            fate = catalogue.fate(code)
+            seen = (execution.status.value, execution.attempts, changes[iccid])
             if fate == "final":
                 memos[code] = memo or ""
-                ok = seen == ("failed", 1, 1) and code in (memo or "") and entry.explanation in (memo or "")
+                words = catalogue.explanation(code)
+                ok = seen == ("failed", 1, 1) and code in (memo or "") and words in (memo or "")
             elif fate == "retried":
                 ok = seen[0] == ExecutionStatus.SUCCEEDED.value and seen[2] == 2
                 ok = ok and code in (execution.last_error or "")
             else:
                 ok = seen == ("succeeded", 1, 1)
             if not ok:
-                wrongly.append(f"code {code} ({fate}): status, attempts, PUTs = {seen}; memo {memo!r}")
+                wrongly.append(f"code {code} ({fate}): status, attempts, changes = {seen}; memo {memo!r}")
     return wrongly, memos
 
 
@@ -459,19 +514,27 @@ def _no_more(_figures: Figures) -> list[str]:
 
 
 SCENARIOS = [
-    Scenario("1", "kill -9 of the worker", worker_kills, _check_kills),
-    Scenario("2a", "Redis down at submit", redis_down_at_submit, _check_press_latency),
-    Scenario("2b", "Redis restarted mid-batch", redis_restarts, _no_more),
-    Scenario("3", "PostgreSQL restarted mid-batch", postgres_restart, _no_more),
-    Scenario("4", "carrier 500s, timeouts, outage", carrier_faults, _no_more),
-    Scenario("5", "alternating presses under retries", alternating, _check_alternating),
-    Scenario("6", "carrier rate limit", rate_limit, _check_rate_limit),
-    Scenario("7", "every documented error code", error_codes, _check_codes),
-    Scenario("8", "ambiguous outcomes", ambiguous, _no_more),
-    Scenario("9a", "two worker hosts on RabbitMQ and PostgreSQL", _two_hosts("amqp"), _check_two_hosts),
-    Scenario("9b", "two worker hosts on Redis", _two_hosts("redis"), _check_two_hosts),
-    Scenario("10", "a carrier that cuts its answers", cut_answers, _check_cut),
+    Scenario("1", "kill -9 of the worker", _on_rest(worker_kills), _check_kills),
+    Scenario("2a", "Redis down at submit", _on_rest(redis_down_at_submit), _check_press_latency),
+    Scenario("2b", "Redis restarted mid-batch", _on_rest(redis_restarts), _no_more),
+    Scenario("3", "PostgreSQL restarted mid-batch", _on_rest(postgres_restart), _no_more),
+    Scenario("4", "carrier 500s, timeouts, outage", carrier_faults, _no_more, tuple(PLATFORMS)),
+    Scenario("5", "alternating presses under retries", _on_rest(alternating), _check_alternating),
+    Scenario("6", "carrier rate limit", _on_rest(rate_limit), _check_rate_limit),
+    Scenario(
+        "7", "every documented error code", error_codes, _check_codes, (JASPER_REST.kind, JASPER_SOAP.kind)
+    ),
+    Scenario("8", "ambiguous outcomes", _on_rest(ambiguous), _no_more),
+    Scenario(
+        "9a",
+        "two worker hosts on RabbitMQ and PostgreSQL",
+        _on_rest(_two_hosts("amqp")),
+        _check_two_hosts,
+    ),
+    Scenario("9b", "two worker hosts on Redis", _on_rest(_two_hosts("redis")), _check_two_hosts),
+    Scenario("10", "a carrier that cuts its answers", _on_rest(cut_answers), _check_cut),
 ]
+SCENARIOS_BY_KEY = {scenario.key: scenario for scenario in SCENARIOS}
 
 
 def select_scenarios(only: str | None) -> list[Scenario]:
@@ -483,6 +546,23 @@ def select_scenarios(only: str | None) -> list[Scenario]:
     unknown = wanted - {s.key for s in chosen} - {s.key.rstrip("ab") for s in chosen}
     if unknown:
         raise ValueError(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    return chosen
+
+
+def variants(scenarios: list[Scenario], platform: str | None = None) -> list[tuple[Scenario, FaultPlatform]]:
+    """Each scenario on each platform it runs on, or on ``platform`` only (a kind); ValueError if that
+    leaves nothing to run."""
+    if platform is not None and platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r}: one of {', '.join(PLATFORMS)}")
+    chosen = [
+        (scenario, PLATFORMS[kind])
+        for scenario in scenarios
+        for kind in scenario.platforms
+        if platform is None or kind == platform
+    ]
+    if not chosen:
+        keys = ", ".join(scenario.key for scenario in scenarios)
+        raise ValueError(f"scenario(s) {keys} do not run on {platform}")
     return chosen
 
 
@@ -506,9 +586,9 @@ def verdict(scenario: Scenario, figures: Figures) -> list[str]:
     return problems + scenario.check(figures)
 
 
-def run(scenario: Scenario, short: bool) -> tuple[Figures, list[str]]:
-    """Run one scenario; its figures and what failed (empty: it passed)."""
-    figures = scenario.run(short)
+def run(scenario: Scenario, short: bool, platform: FaultPlatform = JASPER_REST) -> tuple[Figures, list[str]]:
+    """Run one scenario on ``platform``; its figures and what failed (empty: it passed)."""
+    figures = scenario.run(short, platform)
     return figures, verdict(scenario, figures)
 
 
@@ -531,15 +611,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__.split("\n\n")[0])
     parser.add_argument("--short", action="store_true", help="the short form (as in CI)")
     parser.add_argument("--only", help="scenarios to run, e.g. 1,2b (2 means 2a and 2b)")
+    parser.add_argument(
+        "--platform",
+        choices=list(PLATFORMS),
+        help="run only the variants on this carrier platform (default: each scenario on every "
+        "platform it runs on)",
+    )
     args = parser.parse_args(argv)
     try:
-        chosen = select_scenarios(args.only)
+        chosen = variants(select_scenarios(args.only), args.platform)
     except ValueError as exc:
         parser.error(str(exc))
     failed, results = 0, []
     try:
-        for scenario in chosen:
-            figures, problems = run(scenario, args.short)
+        for scenario, platform in chosen:
+            figures, problems = run(scenario, args.short, platform)
             print(figures.line() + ("" if not problems else "  FAILED: " + "; ".join(problems)), flush=True)
             for problem in figures.problems[:20]:
                 print(f"    {problem}", file=sys.stderr, flush=True)

@@ -22,7 +22,7 @@ import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from carriers.accounts import CarrierAccount
 
@@ -177,6 +177,16 @@ class Carrier(Protocol):
 
     def close(self) -> None:
         """Close the connections."""
+        ...
+
+
+@runtime_checkable
+class UsageInDetails(Protocol):
+    """A carrier whose SIM details already carry the current cycle's usage (Control Center SOAP's
+    GetTerminalDetails): the usage of a SIM just read costs no second call."""
+
+    def usage_in(self, details: SimDetails) -> Usage:
+        """The current cycle's usage, from details this carrier read."""
         ...
 
 

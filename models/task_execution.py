@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime, utcnow
 
+# A carrier's own error code: REST's are 8 digits, but SOAP's EditTerminal faults are schema tokens
+# (SIMSTATUS_TRANSITION_UNAUTHORIZED) and emnify's are words; longer ones are clipped when written.
+ERROR_CODE_LENGTH = 64
+
 
 class ExecutionStatus(enum.StrEnum):
     PENDING = "pending"
@@ -61,7 +65,7 @@ class TaskExecution(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(ERROR_CODE_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -30,6 +30,7 @@ from models import (
     TaskExecution,
     utcnow,
 )
+from models.task_execution import ERROR_CODE_LENGTH
 from pipeline import resolution, signals, system_events, task_types
 from pipeline.outbox import Message, message_for, publish_after_commit
 
@@ -202,9 +203,14 @@ def complete(
             claim.lease_token,
         )
         return False
-    execution.error_code = error_code
+    execution.error_code = clipped_code(error_code)
     _finish(session, execution, status, text, utcnow(), task_level=task_level, cause_depth=claim.cause_depth)
     return True
+
+
+def clipped_code(error_code: str | None) -> str | None:
+    """A carrier's error code as the column holds it: a longer one must not fail the outcome's write."""
+    return error_code[:ERROR_CODE_LENGTH] if error_code else error_code
 
 
 def _finish(
@@ -290,7 +296,7 @@ def retry_later(
     config = get_config()
     if not count_attempt:
         execution.attempts -= 1  # the carrier's rate limit is not the execution's fault
-    execution.last_error, execution.error_code = error, error_code
+    execution.last_error, execution.error_code = error, clipped_code(error_code)
     if execution.attempts >= config.retry_max_attempts:
         # The carrier stayed unreachable: every execution on that account is failing alike, so the
         # task's system account hears of it too.

@@ -19,6 +19,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carriers.control_center_rest import codes
+from carriers.control_center_soap import codes as soap_codes
 from simulator import emnify, soap, supersim
 from simulator.state import (
     AuthenticationRequired,
@@ -50,6 +51,13 @@ def carrier_response(code: str) -> Response:
     entry = codes.ERROR_CODES[code]
     body = {"errorMessage": entry.carrier_message, "errorCode": entry.code}
     return AsciiJSONResponse(body, status_code=entry.http_status)
+
+
+def _as_rest(code: str) -> str:
+    """A scripted error code as REST answers it: a SOAP fault code by its REST twin, if it has one."""
+    if code in codes.ERROR_CODES:
+        return code
+    return soap_codes.FAULT_CODES[code].same_as or codes.UNRECOGNISED_PARAMETER
 
 
 def refusal_response(error: Exception) -> Response:
@@ -161,7 +169,7 @@ class ApiGateway:
             return carrier_response(codes.INVALID_API_VERSION), None
         scripted = simulator.scripted_errors.take(_iccid_of(path))
         if scripted is not None:
-            return carrier_response(scripted), "error"
+            return carrier_response(_as_rest(scripted)), "error"
         return None, fault
 
     async def _drop(self, scope: Scope, receive: Receive, send: Send, tap: _ResponseTap) -> None:

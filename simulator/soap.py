@@ -9,8 +9,10 @@ errors; then the operation. Refusals are SOAP faults whose faultstring is Contro
 turned into their SOAP twins here. Every call goes into the same call log.
 
 Behaviour of our choosing where Control Center documents none: asking for the status a SIM already has is
-answered as done (REST answers 10030000 for an activation); ``SimRmaExchange`` is allowed on every account
-(the new SIM takes the old one's status, the old one becomes REPLACED).
+answered as done (REST answers 10030000 for an activation); ``SimRmaExchange`` is allowed (the new SIM
+takes the old one's status, the old one becomes REPLACED) unless the ``rma_exchange_refused`` fault switch
+is on: then it is refused with fault 400201 (access violation), the API error Control Center answers a
+user whose account may not make the call, as on the many accounts without that entitlement.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ async def soap_call(service: str, request: Request) -> Response:
             user_name=call.user_name,
             duration_ms=(clock.monotonic() - started) * 1000,
             fault=call.fault,
+            operation=call.operation,
         )
         simulator.calls.record(started, wall, facts)
 
@@ -88,6 +91,7 @@ class _Exchange:
         self.status: int | None = None
         self.error_code: str | None = None
         self.fault: str | None = None
+        self.operation: str | None = None
 
 
 async def _answer(simulator: Simulator, call: _Exchange, body: bytes) -> Response:
@@ -97,6 +101,7 @@ async def _answer(simulator: Simulator, call: _Exchange, body: bytes) -> Respons
         return PlainTextResponse("Service Unavailable", status_code=503)
     try:
         request = _request_element(body)
+        call.operation = etree.QName(request).localname.removesuffix("Request")
         call.user_name = _authenticate(simulator, body)
         _check_license_key(simulator, request)
         call.iccid = _first_iccid(request)
@@ -112,7 +117,7 @@ async def _answer(simulator: Simulator, call: _Exchange, body: bytes) -> Respons
         scripted = simulator.scripted_errors.take(call.iccid)
         if scripted is not None:
             call.fault = "error"
-            raise SoapFault(codes.for_rest(scripted).code)
+            raise SoapFault(scripted if scripted in codes.FAULT_CODES else codes.for_rest(scripted).code)
         answer = _run(simulator, call.service, request)
     except SoapFault as refusal:
         return _fault_response(call, refusal)
@@ -274,6 +279,8 @@ def _get_modified_terminals(simulator: Simulator, request: Any) -> list[tuple[st
 
 
 def _sim_rma_exchange(simulator: Simulator, request: Any) -> list[tuple[str, Any]]:
+    if simulator.faults.rma_exchange_refused:
+        raise SoapFault(codes.ACCESS_VIOLATION)
     iccid, new = _field(request, "iccid") or "", _field(request, "exchangeSimIccid") or ""
     return [("rmaId", simulator.rma_exchange(iccid, new))]
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from carriers.control_center_rest import codes
+from carriers.control_center_soap import codes as soap_codes
 
 STATUSES = (
     "TEST_READY",
@@ -166,14 +167,17 @@ class Faults:
     apply_delay_ms: float = 0
     drop_rate: float = 0
     cut_rate: float = 0  # a successful answer's JSON body cut in half on the way (Content-Length fitted)
+    # SOAP SimRmaExchange refused with fault 400201, as on an account without that entitlement.
+    rma_exchange_refused: bool = False
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
         """Raise ValueError naming the first field that is the wrong type or out of range."""
-        if not isinstance(self.down, bool):
-            raise ValueError("down must be true or false")
+        for name in _FAULT_SWITCHES:
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false")
         for name, upper in _FAULT_BOUNDS.items():
             _check_number(name, getattr(self, name), upper)
         if 0 < self.rate_limit < _MIN_RATE_LIMIT:
@@ -195,6 +199,7 @@ class Faults:
         return asdict(self)
 
 
+_FAULT_SWITCHES = ("down", "rma_exchange_refused")
 # Upper bounds keep every fault within what sleeps and date arithmetic can take (no overflow).
 _FAULT_BOUNDS = {
     "latency_ms": 3_600_000.0,
@@ -731,7 +736,8 @@ class CallFacts:
     """What the HTTP layer knows about one finished API call (status None: no answer was sent).
 
     `fault` names the injected misbehaviour that shaped the answer: down, fail, timeout, drop or
-    error (a scripted error), None for an ordinary answer.
+    error (a scripted error), None for an ordinary answer. `operation` names a SOAP call's operation
+    (EditTerminal, SimRmaExchange ...), which its path does not.
     """
 
     method: str
@@ -742,6 +748,7 @@ class CallFacts:
     user_name: str | None
     duration_ms: float
     fault: str | None = None
+    operation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -768,6 +775,7 @@ class CallRecord:
             "errorCode": call.error_code,
             "userName": call.user_name,
             "fault": call.fault,
+            "operation": call.operation,
         }
 
 
@@ -852,8 +860,10 @@ def _scripted_error(item: object, number: int) -> tuple[str, str, int]:
     iccid, code, count = item.get("iccid"), item.get("errorCode"), item.get("count", 1)
     if not isinstance(iccid, str) or not is_iccid(iccid):
         raise ValueError(f"error #{number}: iccid must be a string of 19 or 20 digits")
-    if not isinstance(code, str) or code not in codes.ERROR_CODES:
-        raise ValueError(f"error #{number}: errorCode must be one of the catalogued codes")
+    if not isinstance(code, str) or (code not in codes.ERROR_CODES and code not in soap_codes.FAULT_CODES):
+        raise ValueError(
+            f"error #{number}: errorCode must be one of the catalogued codes (REST's, or SOAP's fault codes)"
+        )
     most = ScriptedErrors.MAX_COUNT
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= most:
         raise ValueError(f"error #{number}: count must be a whole number from 1 to {most}")

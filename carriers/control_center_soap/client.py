@@ -246,7 +246,10 @@ class ControlCenterSoap:
                 operation="get_usage",
                 iccid=iccid,
             )
-        details = self.get_sim(iccid)
+        return self.usage_in(self.get_sim(iccid))
+
+    def usage_in(self, details: SimDetails) -> Usage:
+        """The month-to-date usage that GetTerminalDetails answered with ``details``: no call."""
         raw = details.raw
         return Usage(
             iccid=details.iccid,

@@ -112,7 +112,9 @@ _TABLE = [
         ACCESS_VIOLATION,
         Outcome.FINAL,
         "Access violation error.",
-        explanation="The SIM belongs to another account or service provider than the API user's.",
+        explanation="The API user may not do this: the SIM belongs to another account or service "
+        "provider than the user's, or the account lacks the operation (a SIM exchange needs Control "
+        "Center's SimRmaExchange entitlement).",
     ),
     FaultCode(INTERNAL_ERROR, Outcome.RETRY, "System internal error.", same_as=rest.UNKNOWN_SERVER_ERROR),
     FaultCode(

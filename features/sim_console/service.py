@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from carriers import pool, registry
 from carriers.accounts import CarrierAccount, load_account
 from carriers.errors import CarrierError, CarrierRateLimited, CarrierUnavailable
-from carriers.platform import Capability, Platform, SimDetails, SimState, Usage
+from carriers.platform import Capability, Platform, SimDetails, SimState, Usage, UsageInDetails
 from centre import clients, oplog, sims
 from centre.errors import Conflict, InvalidInput, NotFound
 from config import secrets
@@ -226,7 +226,11 @@ def overview(located: Located) -> Overview:
         details = carrier.get_sim(located.iccid)
         if Capability.USAGE not in located.platform.capabilities:
             return Overview(details, None, None, utcnow())
-        used = carrier.get_usage(located.iccid)
+        # Where the details already carry the usage (SOAP), a second read would cost a paced call.
+        if isinstance(carrier, UsageInDetails):
+            used = carrier.usage_in(details)
+        else:
+            used = carrier.get_usage(located.iccid)
         return Overview(details, used.overage_limit_reached, used.overage_limit_override, utcnow())
 
     return _live(located, "overview", read)

@@ -1,8 +1,11 @@
 """The fault-injection suite in its short form (bench/faults.py): real processes, real faults.
 
-Each scenario starts its own PostgreSQL cluster, redis-server, Control Center simulator, Celery worker
-and beat on free ports (never the shared services on 5432 and 6379), so the PostgreSQL server binaries
-and redis-server must be installed. The figures line of each scenario is printed (``pytest -s``).
+Each scenario starts its own PostgreSQL cluster, redis-server, carrier simulator, Celery worker and beat
+on free ports (never the shared services on 5432 and 6379), so the PostgreSQL server binaries and
+redis-server must be installed. The figures line of each scenario is printed (``pytest -s``). The
+carrier scenarios run once per carrier platform they apply to: their test ids name the platform
+(``4-emnify``; plain ``4`` is Control Center REST), so ``-k 4`` selects every variant of 4 and
+``-k emnify`` one platform's.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from bench import fault_stack, faults
+from bench.fault_platforms import EMNIFY, JASPER_REST, PLATFORMS, FaultPlatform
 
 pytestmark = pytest.mark.integration
 
@@ -43,9 +47,14 @@ def _known(key: str, problem: str) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("scenario", faults.SCENARIOS, ids=[s.key for s in faults.SCENARIOS])
-def test_scenario_holds_under_its_fault(scenario: faults.Scenario) -> None:
-    figures, problems = faults.run(scenario, short=True)
+VARIANTS = faults.variants(faults.SCENARIOS)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "platform"), VARIANTS, ids=[faults.variant_key(s, p) for s, p in VARIANTS]
+)
+def test_scenario_holds_under_its_fault(scenario: faults.Scenario, platform: FaultPlatform) -> None:
+    figures, problems = faults.run(scenario, short=True, platform=platform)
     print(figures.line())
     unknown = [p for p in problems if _known(scenario.key, p) is None]
     assert not unknown, "\n".join([figures.line(), *problems, *figures.problems[:30]])
@@ -59,3 +68,16 @@ def test_scenarios_are_selected_by_key() -> None:
     assert [s.key for s in faults.select_scenarios("2b")] == ["2b"]
     with pytest.raises(ValueError, match="99"):
         faults.select_scenarios("99")
+
+
+def test_the_carrier_scenario_runs_on_every_platform_and_the_others_on_rest() -> None:
+    by_key = {faults.variant_key(s, p) for s, p in VARIANTS}
+    assert {"4", "4-jasper-soap", "4-emnify", "4-supersim", "7", "7-jasper-soap"} <= by_key
+    assert {p.kind for s, p in VARIANTS if s.key not in ("4", "7")} == {JASPER_REST.kind}
+    assert len(PLATFORMS) == 4
+    only_emnify = faults.variants(faults.select_scenarios("4"), "emnify")
+    assert [(s.key, p) for s, p in only_emnify] == [("4", EMNIFY)]
+    with pytest.raises(ValueError, match="do not run on emnify"):
+        faults.variants(faults.select_scenarios("1"), "emnify")
+    with pytest.raises(ValueError, match="unknown platform"):
+        faults.variants(faults.SCENARIOS, "hologram")

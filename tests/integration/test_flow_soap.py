@@ -118,8 +118,29 @@ def test_the_whole_flow_over_soap(soap_stack: Stack) -> None:
     assert all(call["userName"] == SIM_USER for call in soap_calls)
 
 
+def _soap_calls(stack: Stack, since: int) -> list[tuple[object, object, object]]:
+    """(operation, ICCID, fault code) of each SOAP call from the simulator's call log."""
+    return [
+        (call["operation"], call["iccid"], call["errorCode"])
+        for call in stack.sim_calls()[since:]
+        if str(call["path"]).startswith("/ws/service/")
+    ]
+
+
+def _faults(stack: Stack, **changes: object) -> None:
+    answer = httpx.put(
+        f"http://127.0.0.1:{stack.sim_port}/_admin/faults", json=changes, auth=(SIM_USER, SIM_KEY), timeout=5
+    )
+    answer.raise_for_status()
+
+
 @pytest.mark.parametrize(("database", "broker"), [("sqlite", "sqla")], indirect=True, ids=["sqlite-sqla"])
-def test_a_sim_swap_over_soap_uses_the_carriers_exchange(soap_stack: Stack) -> None:
+@pytest.mark.parametrize("allowed", [True, False], ids=["exchange-allowed", "exchange-refused"])
+def test_a_sim_swap_over_soap_uses_the_carriers_exchange_where_the_account_allows_it(
+    soap_stack: Stack, allowed: bool
+) -> None:
+    """SimRmaExchange where the account allows it; refused (fault 400201, as on an account without the
+    entitlement), the swap falls back to its steps: the new SIM activated, the old one deactivated."""
     old = _client(soap_stack, "SOAP3", 3)
     new = with_luhn_digit(f"8988{os.getpid() % 10_000:04d}{4:010d}")
     with unit_of_work() as session:
@@ -128,13 +149,25 @@ def test_a_sim_swap_over_soap_uses_the_carriers_exchange(soap_stack: Stack) -> N
         f"{soap_stack.server_address}/devices/{old}", json={"status": "ACTIVATED"}, auth=(SIM_USER, SIM_KEY)
     )
     put.raise_for_status()
+    _faults(soap_stack, rma_exchange_refused=not allowed)
+    before = len(soap_stack.sim_calls())
 
     outcome = sim_swap.swap(ClientRef("SOAP3"), old, new, OPERATOR)
 
     assert outcome.done, outcome.message
-    assert (outcome.old_status, outcome.new_status) == ("REPLACED_NAME", "ACTIVATED_NAME")
-    assert "exchanged" in outcome.message
-    assert (soap_stack.sim_status(old), soap_stack.sim_status(new)) == ("REPLACED", "ACTIVATED")
+    calls = _soap_calls(soap_stack, before)
+    edits = [(iccid, code) for operation, iccid, code in calls if operation == "EditTerminal"]
+    assert calls[0] == ("SimRmaExchange", old, None if allowed else "400201")
+    if allowed:
+        assert "exchanged" in outcome.message
+        assert edits == []
+        assert (outcome.old_status, outcome.new_status) == ("REPLACED_NAME", "ACTIVATED_NAME")
+        assert (soap_stack.sim_status(old), soap_stack.sim_status(new)) == ("REPLACED", "ACTIVATED")
+    else:
+        assert "exchange was refused (400201)" in outcome.message
+        assert edits == [(new, None), (old, None)]  # the new SIM on first, then the old one off
+        assert (outcome.old_status, outcome.new_status) == ("DEACTIVATED_NAME", "ACTIVATED_NAME")
+        assert (soap_stack.sim_status(old), soap_stack.sim_status(new)) == ("DEACTIVATED", "ACTIVATED")
     with unit_of_work() as session:
         [sim] = sims.of_client(session, clients.find(session, ClientRef("SOAP3")))
         assert sim.iccid == new

@@ -152,6 +152,22 @@ def test_complete_writes_exactly_one_outcome_signal(
     assert stored.last_error == (None if status == ExecutionStatus.SUCCEEDED else "the carrier said so")
 
 
+@pytest.mark.parametrize(
+    "code", ["SIMSTATUS_TRANSITION_UNAUTHORIZED", "X" * 100], ids=["soap-token", "too-long"]
+)
+def test_a_long_carrier_code_is_kept_and_never_fails_the_outcome(session: Session, code: str) -> None:
+    """SOAP's EditTerminal faults are schema tokens (33 characters): PostgreSQL refused them in 16."""
+    client = _commissioned(session, 1)
+    (execution,) = f.executions(session, client)
+    claim = executions.claim(session, execution.id)
+    assert claim is not None
+
+    assert executions.complete(session, claim, ExecutionStatus.FAILED, "refused", error_code=code)
+    session.flush()
+
+    assert _execution(session, execution.id).error_code == code[:64]
+
+
 def test_a_second_complete_or_a_stale_lease_writes_nothing(session: Session) -> None:
     client = _commissioned(session, 1)
     (execution,) = f.executions(session, client)

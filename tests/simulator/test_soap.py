@@ -140,6 +140,41 @@ def test_fault_switches_apply_to_soap(sim: Running) -> None:
     assert scripted.value.message == "100100"
 
 
+def test_a_scripted_soap_fault_code_is_answered_as_is_and_over_rest_by_its_twin(sim: Running) -> None:
+    terminal = sim.terminal()
+    sim.admin("POST", "/errors", json=[{"iccid": ICCID, "errorCode": "SIMSTATUS_SUSPENDED"}])
+    with pytest.raises(zeep.exceptions.Fault) as scripted:
+        terminal.GetTerminalDetails(**header(), iccids={"iccid": [ICCID]})
+    assert scripted.value.message == "SIMSTATUS_SUSPENDED"
+    sim.admin("POST", "/errors", json=[{"iccid": ICCID, "errorCode": "400300"}])  # twin: 30000001
+    rest = httpx.get(f"{sim.base_url}/rws/api/v1/devices/{ICCID}", auth=(USER, KEY))
+    assert (rest.status_code, rest.json()["errorCode"]) == (500, "30000001")
+
+
+def test_an_account_without_the_exchange_is_refused_with_400201(sim: Running) -> None:
+    new = "8988216716970004991"
+    loaded = [{"iccid": ICCID, "status": "ACTIVATED"}, {"iccid": new, "status": "ACTIVATION_READY"}]
+    sim.admin("POST", "/sims", json=loaded)
+    terminal = sim.terminal()
+    sim.admin("PUT", "/faults", json={"rma_exchange_refused": True})
+    try:
+        with pytest.raises(zeep.exceptions.Fault) as refused:
+            terminal.SimRmaExchange(**header(), iccid=ICCID, exchangeSimIccid=new)
+    finally:
+        sim.admin("PUT", "/faults", json={"rma_exchange_refused": False})
+    assert (refused.value.message, refused.value.code) == ("400201", "SOAP-ENV:Client")
+    sims = {item["iccid"]: item["status"] for item in sim.admin("GET", "/sims").json()}
+    assert (sims[ICCID], sims[new]) == ("ACTIVATED", "ACTIVATION_READY")  # nothing changed
+    [call] = [c for c in sim.admin("GET", "/calls").json()["calls"] if c["errorCode"] == "400201"]
+    assert call["operation"] == "SimRmaExchange"
+
+    answer = terminal.SimRmaExchange(**header(), iccid=ICCID, exchangeSimIccid=new)
+
+    assert answer["rmaId"]
+    sims = {item["iccid"]: item["status"] for item in sim.admin("GET", "/sims").json()}
+    assert (sims[ICCID], sims[new]) == ("REPLACED", "ACTIVATED")
+
+
 def test_get_is_refused(sim: Running) -> None:
     assert httpx.get(f"{sim.base_url}/ws/service/Terminal").status_code == 405
 

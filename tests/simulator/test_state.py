@@ -100,6 +100,7 @@ def test_faults_update_is_partial_and_validated() -> None:
         {"hang_seconds": float("inf")},
         {"latency_ms": True},
         {"down": 1},
+        {"rma_exchange_refused": "yes"},
         {"rate_limit": "5"},
         {"rate_limit": 0.001},
         {"apply_delay_ms": 10**12},

@@ -69,6 +69,28 @@ def test_errors_map_to_the_tree(status: int, body: object, expected: type[Except
     assert ICCID in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(500, json={"code": 20500, "message": "Internal Server Error", "status": 500}),
+        httpx.Response(503, text="Service Unavailable"),  # a carrier that is down: no JSON at all
+    ],
+    ids=["500", "503-plain"],
+)
+def test_the_carriers_trouble_is_retryable(answer: httpx.Response) -> None:
+    client = api(lambda request: answer, [])
+    with pytest.raises(CarrierUnavailable):
+        client.set_status(ICCID, "active")
+
+
+def test_a_timeout_is_retryable() -> None:
+    def hang(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(CarrierUnavailable, match="timed out"):
+        api(hang, []).get_sim(ICCID)
+
+
 def test_an_unknown_iccid_is_final_and_rate_plans_are_said_plainly() -> None:
     client = api(lambda request: httpx.Response(200, json={"sims": [], "meta": {}}), [])
     with pytest.raises(CarrierRejected, match="no Super SIM with this ICCID"):
