@@ -226,6 +226,14 @@ def execution_retry(execution_id: int, yes: bool) -> None:
     "--account-sid", default=None, help="With --auth-token: serve Super SIM under /v1/ for this account."
 )
 @click.option("--auth-token", default=None, help="The Super SIM auth token clients must present.")
+@click.option(
+    "--kore-client-id",
+    default=None,
+    help="With --kore-client-secret: serve KORE's token API; Super SIM also takes its bearer tokens.",
+)
+@click.option(
+    "--kore-client-secret", default=None, help="The KORE OAuth2 client secret clients must present."
+)
 def simulator(**options: object) -> None:
     """Run a Cisco IoT Control Center simulator (REST API under /rws/api/v1, SOAP under /ws/service)."""
     from cli.simulator import run_simulator
