@@ -29,6 +29,7 @@ pytestmark = pytest.mark.integration
 
 EMNIFY_TOKEN = "emnify-app-token-3c2b1a"
 ACCOUNT_SID, AUTH_TOKEN = "AC" + "4d" * 16, "supersim-auth-token-8e7f"
+KORE_CLIENT_ID, KORE_CLIENT_SECRET = "kore-client-5a", "kore-client-secret-6b7c"
 
 
 @dataclass
@@ -58,6 +59,10 @@ class Platforms:
         [sim] = [sim for sim in answer.json() if sim["iccid_with_luhn"] == iccid]
         return str(sim["status"]["description"])
 
+    def tokens_issued(self) -> int:
+        answer = httpx.get(f"{self.base}/_admin/supersim/tokens", auth=(SIM_USER, SIM_KEY), timeout=5)
+        return int(answer.json()["issued"])
+
     def supersim_status(self, iccid: str) -> str:
         answer = httpx.get(f"{self.base}/_admin/supersim/sims", auth=(SIM_USER, SIM_KEY), timeout=5)
         [sim] = [sim for sim in answer.json() if sim["iccid"] == iccid]
@@ -75,6 +80,10 @@ def platforms(broker: str, env: dict[str, str]) -> Iterator[Platforms]:
         ACCOUNT_SID,
         "--auth-token",
         AUTH_TOKEN,
+        "--kore-client-id",
+        KORE_CLIENT_ID,
+        "--kore-client-secret",
+        KORE_CLIENT_SECRET,
     ]
     simulator = start_simulator(port, SIM_USER, SIM_KEY, extra=extra, env={**os.environ, **env})
     try:
@@ -205,3 +214,48 @@ def test_carrier_faults_on_emnify_and_super_sim(
         assert outcome.outcome == "succeeded", outcome.memo
         status = platforms.emnify_status(iccid) if code < "F3" else platforms.supersim_status(iccid)
         assert status in ("Activated", "active")
+
+
+@pytest.mark.parametrize(
+    ("database", "broker"),
+    [("sqlite", "sqla"), ("postgresql", "redis")],
+    indirect=True,
+    ids=["sqlite", "postgresql"],
+)
+def test_the_whole_flow_on_super_sim_with_kores_oauth2_client_credentials(
+    platforms: Platforms, platform_worker: subprocess.Popen[bytes]
+) -> None:
+    """Commission and decommission through a bearer token from KORE's token API (renewed when the
+    simulator expires it between the two); a wrong client secret fails at once, naming the cause."""
+    sim, other = _iccid(20), _iccid(21)
+    platforms.admin("/supersim/sims", [{"iccid": sim}, {"iccid": other}])
+    with unit_of_work() as session:
+        seed.seed(session, OPERATOR)
+        address = f"{platforms.base}/v1"
+        add = communicator_types.add
+        add(session, "KORE", address, KORE_CLIENT_ID, KORE_CLIENT_SECRET, OPERATOR, "supersim-oauth2")
+        add(session, "KORE bad", address, KORE_CLIENT_ID, "not-the-secret-1d", OPERATOR, "supersim-oauth2")
+    _add_client("KOR1", "KORE", sim)
+    _add_client("KOR2", "KORE bad", other)
+
+    _press("KOR1", "commission")
+    wait_for(lambda: len(_outcomes("KOR1")) == 1, "the commission outcome")
+    assert _outcomes("KOR1")[0].outcome == "succeeded", _outcomes("KOR1")[0].memo
+    assert platforms.supersim_status(sim) == "active"
+    issued = platforms.tokens_issued()
+    platforms.admin("/supersim/expire-tokens", {})
+    _press("KOR1", "decommission")
+    wait_for(lambda: len(_outcomes("KOR1")) == 2, "the decommission outcome")
+    assert _outcomes("KOR1")[1].outcome == "succeeded", _outcomes("KOR1")[1].memo
+    assert platforms.supersim_status(sim) == "inactive"
+    assert platforms.tokens_issued() > issued  # the expired token was renewed, not given up on
+
+    _press("KOR2", "commission")
+    wait_for(lambda: len(_outcomes("KOR2")) == 1, "the failure outcome", timeout_s=60)
+    [failed] = _outcomes("KOR2")
+    assert (failed.outcome, failed.type_no) == ("failed", system_events.TASK_FAILED)
+    assert "invalid_client" in failed.memo
+    assert "client secret" in failed.memo
+    assert "not-the-secret-1d" not in failed.memo
+    assert KORE_CLIENT_SECRET not in failed.memo
+    assert platforms.supersim_status(other) == "new"
