@@ -105,6 +105,7 @@ class SuperSimApi:
         basic = base64.b64encode(f"{user}:{secret}".encode()).decode()
         self._credentials = (basic, f"{user}:{secret}", secret)
         self._tokens: TokenCache | None = None
+        self._account_is = "the KORE API client's account" if oauth2 else "Account SID"
         if oauth2:
             grant = oauth.ClientCredentials(oauth.token_url(base), user, secret, self._post_token, clock)
             self._tokens = TokenCache(grant.fetch, clock=clock)
@@ -279,7 +280,7 @@ class SuperSimApi:
         if not found:
             raise CarrierRejected(
                 f"{call.title} failed: the account has no Super SIM with this ICCID. Check the ICCID, and "
-                "that the SIM is registered to this account (Account SID).",
+                f"that the SIM is registered to this account ({self._account_is}).",
                 http_status=200,
                 operation=operation,
                 iccid=iccid,
