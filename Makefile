@@ -9,6 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Written after a successful install: the venv is rebuilt only when pyproject.toml is newer.
 STAMP := $(VENV)/.installed-dev
+# The official emnify SDK needs pydantic<2: a venv of its own, which only the tests use (tests/sdk/).
+SDK_EMNIFY := $(VENV)/sdk/emnify
+SDK_EMNIFY_STAMP := $(SDK_EMNIFY)/.installed
 # The first of python3.11 and python3 that is at least 3.11 (evaluated only when the venv is built).
 PYTHON ?= $(shell for p in python3.11 python3; do \
   $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
@@ -33,7 +36,7 @@ help: ## List the targets
 	@echo "usage: make TARGET"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-venv: $(STAMP) ## Create .venv and install the project with its dev extras at the pinned versions (constraints.txt)
+venv: $(STAMP) $(SDK_EMNIFY_STAMP) ## Create .venv and install the project with its dev extras at the pinned versions (constraints.txt), and the emnify SDK's venv
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "venv: no python3.11 (or python3 >= 3.11) on PATH" >&2; exit 1; }
@@ -42,6 +45,13 @@ $(STAMP): pyproject.toml constraints.txt
 	@# The DC-09 transmitter the receiver's tests send with: it declares pycrypto, which no longer builds;
 	@# pycryptodome (a dependency of pysiaalarm) provides the same Crypto package.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt dc09-spt
+	@touch $@
+
+$(SDK_EMNIFY_STAMP): tests/sdk/emnify-sdk.txt
+	@test -n "$(PYTHON)" || { echo "venv: no python3.11 (or python3 >= 3.11) on PATH" >&2; exit 1; }
+	@test -x $(SDK_EMNIFY)/bin/python || { echo "venv: creating $(SDK_EMNIFY) for the emnify SDK"; \
+	  $(PYTHON) -m venv $(SDK_EMNIFY); }
+	$(SDK_EMNIFY)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/sdk/emnify-sdk.txt
 	@touch $@
 
 run: demo ## Same as demo

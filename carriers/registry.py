@@ -13,6 +13,7 @@ PLATFORMS: dict[str, Platform] = {
         control_center_soap.PLATFORM,
         emnify.PLATFORM,
         supersim.PLATFORM,
+        supersim.OAUTH2_PLATFORM,
     )
 }
 

@@ -78,9 +78,13 @@ def communicator_type() -> None:
     required=True,
     help="API base: https://restapi1.jasper.com/rws/api/v1 (REST), "
     "https://api.jasperwireless.com/ws/service (SOAP), https://cdn.emnify.net/api/v1 (emnify), "
-    "https://supersim.twilio.com/v1 (Super SIM)",
+    "https://supersim.twilio.com/v1 or https://supersim.api.korewireless.com/v1 (Super SIM)",
 )
-@click.option("--user-name", default="", help="The API user (Super SIM: the Account SID; emnify: none).")
+@click.option(
+    "--user-name",
+    default="",
+    help="The API user (supersim: the Account SID; supersim-oauth2: the client id; emnify: none).",
+)
 @click.option(
     "--kind",
     default=communicator_types.DEFAULT_KIND,
@@ -98,7 +102,8 @@ def communicator_type_add(
 ) -> None:
     """Add a communicator type; its secrets are read from standard input, one a line (never from the
     command line): the API key (jasper-rest), the password then the licence key (jasper-soap), the
-    application token (emnify) or the auth token (supersim)."""
+    application token (emnify), the auth token (supersim) or the OAuth2 client secret (supersim-oauth2:
+    Super SIM on KORE's host with client credentials, the client id as user name)."""
     fields = communicator_types.secret_fields(kind)
     given = {
         field.name: communicator_type_commands.read_secret(field.label[:1].upper() + field.label[1:])
@@ -226,6 +231,14 @@ def execution_retry(execution_id: int, yes: bool) -> None:
     "--account-sid", default=None, help="With --auth-token: serve Super SIM under /v1/ for this account."
 )
 @click.option("--auth-token", default=None, help="The Super SIM auth token clients must present.")
+@click.option(
+    "--kore-client-id",
+    default=None,
+    help="With --kore-client-secret: serve KORE's token API; Super SIM also takes its bearer tokens.",
+)
+@click.option(
+    "--kore-client-secret", default=None, help="The KORE OAuth2 client secret clients must present."
+)
 def simulator(**options: object) -> None:
     """Run a Cisco IoT Control Center simulator (REST API under /rws/api/v1, SOAP under /ws/service)."""
     from cli.simulator import run_simulator

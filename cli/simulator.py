@@ -26,6 +26,8 @@ def run_simulator(
     emnify_token: str | None = None,
     account_sid: str | None = None,
     auth_token: str | None = None,
+    kore_client_id: str | None = None,
+    kore_client_secret: str | None = None,
 ) -> None:
     """Serve until interrupted."""
     try:
@@ -51,6 +53,8 @@ def run_simulator(
             emnify_token=emnify_token,
             account_sid=account_sid,
             auth_token=auth_token,
+            kore_client_id=kore_client_id,
+            kore_client_secret=kore_client_secret,
         )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
@@ -61,4 +65,6 @@ def run_simulator(
         click.echo(f"emnify simulator on http://{host}:{port}/api/v1", err=True)
     if account_sid and auth_token:
         click.echo(f"Super SIM simulator on http://{host}:{port}/v1 (account {account_sid})", err=True)
+        if kore_client_id and kore_client_secret:
+            click.echo(f"  and KORE's token API on http://{host}:{port}/api-services/v1/auth/token", err=True)
     serve(config, host=host, port=port)

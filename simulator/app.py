@@ -103,7 +103,10 @@ def create_app(config: SimulatorConfig, *, clock: Clock | None = None) -> FastAP
     if config.emnify_token:
         emnify.install(app, simulator, config.emnify_token, _admin_credentials)
     if config.account_sid and config.auth_token:
-        supersim.install(app, simulator, config.account_sid, config.auth_token, _admin_credentials)
+        kore = None
+        if config.kore_client_id and config.kore_client_secret:
+            kore = (config.kore_client_id, config.kore_client_secret)
+        supersim.install(app, simulator, config.account_sid, config.auth_token, _admin_credentials, kore)
     return app
 
 

@@ -242,6 +242,9 @@ class SimulatorConfig:
     emnify_token: str | None = field(default=None, repr=False)  # serve emnify under /api/v1/ with it
     account_sid: str | None = None  # with auth_token: serve Super SIM under /v1/
     auth_token: str | None = field(default=None, repr=False)
+    # With account_sid and auth_token: KORE's OAuth2 client credentials, its token API served too.
+    kore_client_id: str | None = None
+    kore_client_secret: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.user_name or ":" in self.user_name:

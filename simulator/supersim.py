@@ -1,7 +1,11 @@
 """Super SIM's REST API, simulated under ``/v1/`` (``--account-sid S --auth-token T``).
 
 What a client written for twilio_supersim_v1.json (or KORE's copy) meets: HTTP Basic with the Account
-SID and auth token; SIMs listed (``Iccid``, ``Status``, ``PageSize``/``Page`` with a ``meta`` block of
+SID and auth token, or (KORE, ``--kore-client-id I --kore-client-secret S``) a bearer token from KORE's
+token API, served at ``POST /api-services/v1/auth/token`` as kore-token.json describes it: client
+credentials checked (401 ``invalid_client``), tokens living TOKEN_LIFE_S (``expires_in``), an expired or
+unknown token refused on ``/v1/`` with 401 / 20003, and ``POST /_admin/supersim/expire-tokens`` to expire
+every token issued so far. SIMs listed (``Iccid``, ``Status``, ``PageSize``/``Page`` with a ``meta`` block of
 page links), read and updated by form (``Status`` ready, active, inactive) under Super SIM's rules; an
 update is asynchronous: answered 202 with the SIM ``scheduled``, done ``apply_delay_ms`` later (at least
 ASYNC_DELAY_S). UsageRecords, SmsCommands. Errors are ``{"code", "message", "more_info", "status"}``;
@@ -18,6 +22,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -31,6 +36,8 @@ from simulator.gateway import Gateway
 from simulator.state import Simulator, is_iccid
 
 PREFIX = "/v1"
+TOKEN_PATH = "/api-services/v1/auth/token"  # noqa: S105 (a path; on api.korewireless.com at KORE)
+TOKEN_LIFE_S = 3600  # KORE's example expires_in
 ASYNC_DELAY_S = 0.2  # an update is scheduled at least this long
 PAGE_MAX = 1000
 _UPDATES = frozenset(statuses.SETTABLE)
@@ -73,8 +80,17 @@ class SuperSim:
 
     prefix = PREFIX + "/"
 
-    def __init__(self, account_sid: str, auth_token: str, simulator: Simulator, base_url: str = "") -> None:
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        simulator: Simulator,
+        client: tuple[str, str] | None = None,
+    ) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
+        self.client = client  # KORE's OAuth2 client id and secret, if served
+        self.tokens: dict[str, datetime] = {}  # access token -> when it expires
+        self.tokens_issued = 0
         self.simulator = simulator
         self.sims: dict[str, SuperSimCard] = {}
         self.by_sid: dict[str, SuperSimCard] = {}
@@ -88,6 +104,11 @@ class SuperSim:
 
     def authenticate(self, path: str, headers: Headers) -> str | Response:
         scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            expires = self.tokens.get(token.strip())
+            if expires is None or expires <= self.now:
+                return error_response(codes.AUTHENTICATE)
+            return self.account_sid
         try:
             user, _, secret = base64.b64decode(token.strip(), validate=True).decode().partition(":")
         except (binascii.Error, ValueError):
@@ -115,6 +136,29 @@ class SuperSim:
         sid = path.removeprefix(f"{PREFIX}/Sims/").split("/")[0] if path.startswith(f"{PREFIX}/Sims/") else ""
         card = self.by_sid.get(sid)
         return card.iccid if card else None
+
+    # KORE's token API -----------------------------------------------------------------------------
+
+    def issue(self, form: Any) -> Response:
+        """Client credentials for a bearer token, or KORE's refusal."""
+        if form.get("grant_type") != "client_credentials":
+            body: dict[str, Any] = {"code": 400, "message": "unsupported_grant_type"}
+            return JSONResponse(body, status_code=400)
+        client_id, client_secret = str(form.get("client_id", "")), str(form.get("client_secret", ""))
+        known_id, known_secret = self.client or ("", "")
+        id_ok = hmac.compare_digest(client_id.encode(), known_id.encode())
+        secret_ok = hmac.compare_digest(client_secret.encode(), known_secret.encode())
+        if self.client is None or not (id_ok and secret_ok):
+            body = {
+                "error": "invalid_client",
+                "error_description": "Invalid client or Invalid client credentials",
+            }
+            return JSONResponse(body, status_code=401)
+        token = secrets.token_urlsafe(32)
+        self.tokens[token] = self.now + timedelta(seconds=TOKEN_LIFE_S)
+        self.tokens_issued += 1
+        body = {"access_token": token, "expires_in": TOKEN_LIFE_S, "token_type": "Bearer", "scope": ""}
+        return JSONResponse(body)
 
     # SIMs ----------------------------------------------------------------------------------------
 
@@ -336,6 +380,17 @@ def _admin_routes(check: Any) -> APIRouter:
     async def list_sims(request: Request, account: AccountDep) -> Response:
         return JSONResponse([account.to_json(card, _base(request)) for card in account.sims.values()])
 
+    @admin.post("/expire-tokens")
+    async def expire_tokens(account: AccountDep) -> Response:
+        """Refuse every OAuth2 token issued so far (as KORE does once they expire)."""
+        account.tokens.clear()
+        return JSONResponse({"expired": True})
+
+    @admin.get("/tokens")
+    async def tokens(account: AccountDep) -> Response:
+        """How many OAuth2 tokens were issued, and how many are held."""
+        return JSONResponse({"issued": account.tokens_issued, "held": len(account.tokens)})
+
     @admin.post("/traffic")
     async def traffic(request: Request, account: AccountDep) -> Response:
         """A SIM's first traffic ({"iccid"}): ready turns active by itself."""
@@ -360,10 +415,30 @@ async def _on_error(request: Request, error: Exception) -> Response:
     return error_response(error.code)
 
 
-def install(app: FastAPI, simulator: Simulator, account_sid: str, auth_token: str, admin_check: Any) -> None:
-    """Serve Super SIM under /v1/ on ``app``, in front of its own gateway."""
-    account = SuperSim(account_sid, auth_token, simulator)
+def _token_routes() -> APIRouter:
+    token_api = APIRouter(tags=["KORE token API"])
+
+    @token_api.post(TOKEN_PATH)
+    async def token(request: Request, account: AccountDep) -> Response:
+        return account.issue(await request.form())
+
+    return token_api
+
+
+def install(
+    app: FastAPI,
+    simulator: Simulator,
+    account_sid: str,
+    auth_token: str,
+    admin_check: Any,
+    client: tuple[str, str] | None = None,
+) -> None:
+    """Serve Super SIM under /v1/ on ``app``, in front of its own gateway; with ``client`` (KORE's
+    OAuth2 client id and secret), KORE's token API too."""
+    account = SuperSim(account_sid, auth_token, simulator, client)
     app.state.supersim = account
+    if client is not None:
+        app.include_router(_token_routes())
     app.add_middleware(Gateway, simulator=simulator, door=account)
     app.add_exception_handler(SuperSimError, _on_error)
     app.include_router(_routes())

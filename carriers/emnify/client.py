@@ -1,12 +1,11 @@
 """A small client for emnify's REST API (``/api/v1``), one per carrier account and process.
 
 Authentication: the application token is exchanged for a JWT (``POST /api/v1/authenticate``), kept for
-this account's connection and sent as ``Authorization: Bearer``. It is renewed a minute before the
-expiry the JWT states, and once when emnify refuses it (401) in the middle of its life; the
-authenticate path has a small limit of its own (100 a 5 minutes per address): a token is renewed once
-for all the calls it was refused to, and a refused application token is not offered again for a few
-seconds. Every request, authenticate included, runs ``before_call`` first (the pool paces
-the account's calls with it).
+this account's connection by ``carriers.tokens`` and sent as ``Authorization: Bearer``: renewed a minute
+before the expiry the JWT states, and once when emnify refuses it (401) in the middle of its life; the
+authenticate path has a small limit of its own (100 a 5 minutes per address), so a refused application
+token is not offered again for a few seconds. Every request, authenticate included, runs
+``before_call`` first (the pool paces the account's calls with it).
 
 SIMs are addressed by emnify's SIM id; the ICCID is found with ``GET /api/v1/sim?q=iccid_with_luhn:``
 (our ICCIDs carry their check digit) and its id remembered, since it never changes, so a read-back is
@@ -18,10 +17,8 @@ Reference: shared/reference/carrier-platforms.md §1 (emnify) and carrier-specs/
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,14 +38,13 @@ from carriers.errors import (
     CarrierUnavailable,
 )
 from carriers.platform import Edit, SimDetails, SimSummary, SmsDetails, StatusChange, Usage
+from carriers.tokens import Token, TokenCache
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 1000  # SIMs per page of the listing (emnify allows up to 2500)
 API = "/api/v1"
-RENEW_BEFORE_S = 60.0  # a token this close to its expiry is renewed before use
 DEFAULT_TOKEN_LIFE_S = 600.0  # when a JWT states no expiry we can read
-MIN_AUTH_INTERVAL_S = 3.0  # 100 authentications per 5 minutes per address: a refusal is kept this long
 BYTES_PER_MB = 1_000_000  # emnify states data volume in MB
 _MAX_REMEMBERED = 100_000  # ICCID -> SIM id entries kept per account
 
@@ -107,11 +103,7 @@ class EmnifyApi:
         self._before_call = before_call
         self._deadline_s, self._max_answer_bytes = deadline_s, max_answer_bytes
         self._clock = clock
-        self._auth_lock = threading.Lock()
-        self._jwt: str | None = None
-        self._jwt_expires = 0.0
-        self._last_auth = -MIN_AUTH_INTERVAL_S
-        self._auth_refused: CarrierAuthFailed | None = None
+        self._tokens = TokenCache(self._new_jwt, clock=clock)
         self._sim_ids: dict[str, int] = {}
 
     def __repr__(self) -> str:
@@ -217,7 +209,7 @@ class EmnifyApi:
 
     def check_connection(self) -> None:
         """Authenticate with the application token (the cheapest call that proves it)."""
-        self._authenticate(force=True)
+        self._tokens.renew()
 
     # -- plumbing -----------------------------------------------------------------------------------
 
@@ -300,10 +292,10 @@ class EmnifyApi:
 
     def _send(self, call: _Call) -> httpx.Response:
         """Send with a valid token; once more with a new token if emnify refuses this one."""
-        jwt = self._authenticate()
+        jwt = self._tokens.get()
         response = self._request(call, {"Authorization": f"Bearer {jwt}"})
         if response.status_code == 401:
-            jwt = self._authenticate(force=True, refused=jwt)
+            jwt = self._tokens.refused(jwt)
             response = self._request(call, {"Authorization": f"Bearer {jwt}"})
         if response.is_success:
             return response
@@ -332,32 +324,10 @@ class EmnifyApi:
 
     @property
     def _secrets(self) -> tuple[str, ...]:
-        return (self._token, self._jwt or "")
+        return (self._token, self._tokens.current or "")
 
-    def _authenticate(self, force: bool = False, refused: str | None = None) -> str:
-        """A JWT valid for at least RENEW_BEFORE_S more; a new one if forced (or the one refused)."""
-        with self._auth_lock:
-            fresh = self._jwt is not None and self._clock() < self._jwt_expires - RENEW_BEFORE_S
-            if self._jwt is not None and fresh and not force:
-                return self._jwt
-            if self._jwt is not None and refused is not None and self._jwt != refused:
-                return self._jwt  # another thread renewed it meanwhile
-            recently = self._clock() - self._last_auth < MIN_AUTH_INTERVAL_S
-            if recently and self._auth_refused is not None:
-                # The authenticate path has a small limit of its own: a refused application token is
-                # not offered again at once by every call waiting to use it.
-                raise copy.copy(self._auth_refused)
-            self._last_auth = self._clock()
-            try:
-                jwt = self._new_jwt()
-            except CarrierAuthFailed as exc:
-                self._auth_refused = exc
-                raise
-            self._auth_refused = None
-            self._jwt, self._jwt_expires = jwt, _expiry(jwt, self._clock())
-            return jwt
-
-    def _new_jwt(self) -> str:
+    def _new_jwt(self) -> Token:
+        """Trade the application token for a JWT (for the token cache)."""
         call = _Call(
             "authenticate",
             "authenticate",
@@ -374,7 +344,7 @@ class EmnifyApi:
         jwt = answers.text(answer.get("auth_token")) if isinstance(answer, dict) else None
         if jwt is None:
             raise _unexpected(call, "it carries no auth_token")
-        return jwt
+        return Token(jwt, _expiry(jwt, self._clock()))
 
 
 # -- errors ---------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """A small client for the Super SIM API (``/v1``), hosted by Twilio and by KORE alike: one per account
-and process, HTTP Basic with the Account SID and auth token.
+and process. Authentication is HTTP Basic with the Account SID and auth token (Twilio, KORE), or a bearer
+token from KORE's OAuth2 client credentials (``oauth.py``), kept by ``carriers.tokens``: renewed a minute
+before the expiry KORE stated, and once when a call is refused (401) in the middle of its life.
 
 SIMs are addressed by their SID (``HS…``), found with ``GET /v1/Sims?Iccid=`` (0 or 1 result) and
 remembered, since it never changes. A status change (``POST /v1/Sims/{Sid}``, form field ``Status``) is
@@ -16,6 +18,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import time as clock_time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -33,7 +36,8 @@ from carriers.errors import (
     CarrierUnavailable,
 )
 from carriers.platform import Edit, SimDetails, SimSummary, SmsDetails, StatusChange, Usage
-from carriers.supersim import codes, statuses
+from carriers.supersim import codes, oauth, statuses
+from carriers.tokens import TokenCache
 
 logger = logging.getLogger(__name__)
 
@@ -59,40 +63,52 @@ class _Call:
 
 
 class SuperSimApi:
-    """One Super SIM account (Twilio or KORE host), Basic auth with Account SID and auth token."""
+    """One Super SIM account (Twilio or KORE host): Basic auth with Account SID and auth token, or
+    (``oauth2``) KORE's OAuth2 client credentials, the client id and client secret."""
 
     def __init__(
         self,
         server_address: str,
-        account_sid: str,
-        auth_token: str,
+        user: str,
+        secret: str,
         *,
+        oauth2: bool = False,
         timeout: float = 10.0,
         connect_timeout: float = 5.0,
         transport: httpx.BaseTransport | None = None,
         before_call: Callable[[], None] | None = None,
         deadline_s: float = 20.0,
         max_answer_bytes: int = 8 * 1024 * 1024,
+        clock: Callable[[], float] = clock_time.time,
     ) -> None:
         """``server_address`` is the host's API base, e.g. https://supersim.twilio.com/v1 or
-        https://supersim.api.korewireless.com/v1 (a trailing /v1 is optional)."""
+        https://supersim.api.korewireless.com/v1 (a trailing /v1 is optional). ``user`` and ``secret``
+        are the Account SID and auth token, or with ``oauth2`` the client id and client secret."""
         base = answers.base_url(server_address, "https://supersim.twilio.com/v1").removesuffix("/v1")
-        if not account_sid.strip() or not auth_token.strip():
+        if not user.strip() or not secret.strip():
             raise CarrierAuthFailed(
-                "The Super SIM Account SID (user name) or auth token is empty: fill both in for the "
+                "The Super SIM client id (user name) or client secret is empty: fill both in for the "
+                "communicator type."
+                if oauth2
+                else "The Super SIM Account SID (user name) or auth token is empty: fill both in for the "
                 "communicator type."
             )
-        basic = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
-        self._secrets = (basic, f"{account_sid}:{auth_token}", auth_token)
         self._host = httpx.URL(base).host
         self._http = httpx.Client(
             base_url=base,
-            auth=httpx.BasicAuth(account_sid, auth_token),
+            auth=None if oauth2 else httpx.BasicAuth(user, secret),
             headers={"Accept": "application/json"},
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             follow_redirects=False,  # a redirect means a wrong address; following it could leak credentials
             transport=transport,
         )
+        basic = base64.b64encode(f"{user}:{secret}".encode()).decode()
+        self._credentials = (basic, f"{user}:{secret}", secret)
+        self._tokens: TokenCache | None = None
+        self._account_is = "the KORE API client's account" if oauth2 else "Account SID"
+        if oauth2:
+            grant = oauth.ClientCredentials(oauth.token_url(base), user, secret, self._post_token, clock)
+            self._tokens = TokenCache(grant.fetch, clock=clock)
         self._before_call = before_call
         self._deadline_s, self._max_answer_bytes = deadline_s, max_answer_bytes
         self._sids: dict[str, str] = {}
@@ -264,7 +280,7 @@ class SuperSimApi:
         if not found:
             raise CarrierRejected(
                 f"{call.title} failed: the account has no Super SIM with this ICCID. Check the ICCID, and "
-                "that the SIM is registered to this account (Account SID).",
+                f"that the SIM is registered to this account ({self._account_is}).",
                 http_status=200,
                 operation=operation,
                 iccid=iccid,
@@ -304,6 +320,24 @@ class SuperSimApi:
         raise _unexpected(call, "it is not a JSON object")
 
     def _send(self, call: _Call) -> httpx.Response:
+        if self._tokens is None:
+            response = self._request(call, {})
+        else:
+            # OAuth2: a valid token; once more with a new one if KORE refuses this one mid-life.
+            token = self._tokens.get()
+            response = self._request(call, {"Authorization": f"Bearer {token}"})
+            if response.status_code == 401:
+                token = self._tokens.refused(token)
+                response = self._request(call, {"Authorization": f"Bearer {token}"})
+        if response.is_success:
+            return response
+        raise _error(call, response, self._secrets, oauth2=self._tokens is not None)
+
+    def _post_token(self, url: str, form: dict[str, str]) -> httpx.Response:
+        """The token API's answer to ``form`` (for ``oauth.ClientCredentials``), whatever its status."""
+        return self._request(_Call("authenticate", "token request", "POST", url, form=form), {})
+
+    def _request(self, call: _Call, headers: dict[str, str]) -> httpx.Response:
         if self._before_call is not None:
             self._before_call()
         try:
@@ -315,21 +349,27 @@ class SuperSimApi:
                 max_bytes=self._max_answer_bytes,
                 params=call.params,
                 data=call.form,
+                headers=headers,
             )
         except httpx.TransportError as exc:
             logger.info("Super SIM %s for ICCID %s: %s", call.operation, call.iccid, type(exc).__name__)
             message = answers.no_answer(call.title, call.method, exc, self._host, self._secrets)
             raise CarrierUnavailable(message, operation=call.operation, iccid=call.iccid) from exc
         logger.debug("Super SIM %s for ICCID %s: HTTP %s", call.operation, call.iccid, response.status_code)
-        if response.is_success:
-            return response
-        raise _error(call, response, self._secrets)
+        return response
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        token = self._tokens.current if self._tokens is not None else None
+        return (*self._credentials, token) if token else self._credentials
 
 
 # -- errors ---------------------------------------------------------------------------------------
 
 
-def _error(call: _Call, response: httpx.Response, secrets: tuple[str, ...]) -> CarrierError:
+def _error(
+    call: _Call, response: httpx.Response, secrets: tuple[str, ...], oauth2: bool = False
+) -> CarrierError:
     """The one place that turns a Super SIM error answer into the CarrierError a task acts on."""
     status = response.status_code
     body = answers.json_or_none(response)
@@ -338,7 +378,13 @@ def _error(call: _Call, response: httpx.Response, secrets: tuple[str, ...]) -> C
     words = answers.text(body.get("message"))
     said = answers.quoted(answers.clean(words, secrets) if words else None)
     what = f"error {code} (HTTP {status})" if code is not None else f"HTTP {status}"
-    message = answers.redact(f"{call.title} failed: {what}{said} {codes.explain(code, status)}", secrets)
+    why = codes.explain(code, status)
+    if oauth2 and (status == 401 or code == codes.AUTHENTICATE):
+        why = (
+            "The carrier refused the bearer token KORE's token API had just issued for the client id: "
+            "check that the API client may use Super SIM."
+        )
+    message = answers.redact(f"{call.title} failed: {what}{said} {why}", secrets)
     context: dict[str, Any] = {
         "error_code": None if code is None else str(code),
         "http_status": status,

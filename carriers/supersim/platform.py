@@ -11,6 +11,7 @@ from carriers.supersim.client import PAGE_SIZE, SuperSimApi
 from config import get_config
 
 KIND = "supersim"
+OAUTH2_KIND = "supersim-oauth2"
 
 
 class SuperSim:
@@ -27,6 +28,7 @@ class SuperSim:
     api_path: str = "/v1"  # https://supersim.twilio.com/v1 or https://supersim.api.korewireless.com/v1
     automatic_moves: frozenset[tuple[str, str]] = supersim_statuses.AUTOMATIC
     transitional: frozenset[str] = supersim_statuses.TRANSITIONAL
+    oauth2: bool = False
 
     def state_of(self, status: str) -> SimState:
         return supersim_statuses.state_of(status)
@@ -50,9 +52,20 @@ class SuperSim:
             account.server_address,
             account.user_name,
             account.secret,
+            oauth2=self.oauth2,
             timeout=timeout,
             connect_timeout=connect_timeout,
             before_call=before_call,
             deadline_s=config.carrier_deadline_s,
             max_answer_bytes=config.carrier_max_answer_bytes,
         )
+
+
+class SuperSimOAuth2(SuperSim):
+    """Super SIM on KORE's host with OAuth2 client credentials: the user name is the client id, the one
+    secret the client secret; the calls, statuses and rules are Super SIM's."""
+
+    kind: str = OAUTH2_KIND
+    secret_fields: tuple[SecretField, ...] = (SecretField("api_key", "client secret"),)
+    label: str = "Super SIM on KORE (OAuth2 client credentials)"
+    oauth2: bool = True

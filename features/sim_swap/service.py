@@ -183,8 +183,11 @@ def _switch(carrier: Carrier, iccid: str, wanted: str, confirm_timeout_s: float)
                 return f"the carrier still shows it {seen}"
             time.sleep(CONFIRM_INTERVAL_S)  # polling the carrier with a deadline, as its read-back does
     except CarrierError as exc:
-        log.info("SIM swap: %s for ICCID %s failed: %s", wanted, iccid, exc.error_code)
-        return exc.message
+        log.info(
+            "SIM swap: %s for ICCID %s failed: %s %s", wanted, iccid, type(exc).__name__, exc.error_code or ""
+        )
+        # Its message is whole sentences; the outcome goes on after it with "; ".
+        return exc.message.rstrip(". ")
     return None
 
 

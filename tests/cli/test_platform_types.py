@@ -72,3 +72,23 @@ def test_a_super_sim_type_takes_the_account_sid_as_user_name(runner: CliRunner) 
     )
     assert missing.exit_code != 0
     assert "user name" in missing.output
+
+
+def test_a_kore_oauth2_type_takes_the_client_id_and_the_client_secret_on_standard_input(
+    runner: CliRunner,
+) -> None:
+    args = ["--operator", "t", "communicator-type", "add", "KORE", "--kind", "supersim-oauth2"]
+    address = ["--server-address", "https://supersim.api.korewireless.com/v1"]
+    result = runner.invoke(cli, [*args, *address, "--user-name", "kore-client-1"], input="client-secret-9\n")
+    assert result.exit_code == 0, result.output
+    assert "client-secret-9" not in result.output
+    with unit_of_work() as session:
+        comm = session.scalars(select(CommunicatorType).where(CommunicatorType.name == "KORE")).one()
+        assert (comm.kind, comm.user_name) == ("supersim-oauth2", "kore-client-1")
+        assert "client-secret-9" not in comm.api_key_encrypted
+        assert secrets.decrypt(comm.api_key_encrypted) == "client-secret-9"
+    shown = runner.invoke(cli, ["communicator-type", "show", "KORE"])
+    assert "client-secret-9" not in shown.output
+    empty = runner.invoke(cli, [*args[:4], "Empty", *args[5:], *address, "--user-name", "c"], input="\n")
+    assert empty.exit_code != 0
+    assert "client secret" in empty.output

@@ -16,11 +16,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from centre import clients, communicator_types, seed
+from centre import clients, communicator_types, seed, sims
 from centre.clients import ClientRef
 from centre.validation import with_luhn_digit
 from cli.processes import free_port, start_simulator, stop
-from models import Signal
+from features.sim_swap import service as sim_swap
+from models import Signal, utcnow
 from models.db import unit_of_work
 from pipeline import system_events
 from tests.integration.fixtures import OPERATOR, SIM_KEY, SIM_USER, wait_for
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.integration
 
 EMNIFY_TOKEN = "emnify-app-token-3c2b1a"
 ACCOUNT_SID, AUTH_TOKEN = "AC" + "4d" * 16, "supersim-auth-token-8e7f"
+KORE_CLIENT_ID, KORE_CLIENT_SECRET = "kore-client-5a", "kore-client-secret-6b7c"
 
 
 @dataclass
@@ -58,6 +60,10 @@ class Platforms:
         [sim] = [sim for sim in answer.json() if sim["iccid_with_luhn"] == iccid]
         return str(sim["status"]["description"])
 
+    def tokens_issued(self) -> int:
+        answer = httpx.get(f"{self.base}/_admin/supersim/tokens", auth=(SIM_USER, SIM_KEY), timeout=5)
+        return int(answer.json()["issued"])
+
     def supersim_status(self, iccid: str) -> str:
         answer = httpx.get(f"{self.base}/_admin/supersim/sims", auth=(SIM_USER, SIM_KEY), timeout=5)
         [sim] = [sim for sim in answer.json() if sim["iccid"] == iccid]
@@ -75,6 +81,10 @@ def platforms(broker: str, env: dict[str, str]) -> Iterator[Platforms]:
         ACCOUNT_SID,
         "--auth-token",
         AUTH_TOKEN,
+        "--kore-client-id",
+        KORE_CLIENT_ID,
+        "--kore-client-secret",
+        KORE_CLIENT_SECRET,
     ]
     simulator = start_simulator(port, SIM_USER, SIM_KEY, extra=extra, env={**os.environ, **env})
     try:
@@ -141,6 +151,9 @@ def _add_types(platforms: Platforms) -> None:
         communicator_types.add(session, "Roaming", emnify, "", EMNIFY_TOKEN, OPERATOR, "emnify")
         supersim = f"{platforms.base}/v1"
         communicator_types.add(session, "Super", supersim, ACCOUNT_SID, AUTH_TOKEN, OPERATOR, "supersim")
+        communicator_types.add(
+            session, "KORE", supersim, KORE_CLIENT_ID, KORE_CLIENT_SECRET, OPERATOR, "supersim-oauth2"
+        )
 
 
 def _fails_unknown(code: str, iccid: str, words: str, secret: str) -> None:
@@ -205,3 +218,135 @@ def test_carrier_faults_on_emnify_and_super_sim(
         assert outcome.outcome == "succeeded", outcome.memo
         status = platforms.emnify_status(iccid) if code < "F3" else platforms.supersim_status(iccid)
         assert status in ("Activated", "active")
+
+
+@pytest.mark.parametrize(
+    ("database", "broker"),
+    [("sqlite", "sqla"), ("postgresql", "redis")],
+    indirect=True,
+    ids=["sqlite", "postgresql"],
+)
+def test_the_whole_flow_on_super_sim_with_kores_oauth2_client_credentials(
+    platforms: Platforms, platform_worker: subprocess.Popen[bytes]
+) -> None:
+    """Commission and decommission through a bearer token from KORE's token API (renewed when the
+    simulator expires it between the two); a wrong client secret fails at once, naming the cause."""
+    sim, other = _iccid(20), _iccid(21)
+    platforms.admin("/supersim/sims", [{"iccid": sim}, {"iccid": other}])
+    with unit_of_work() as session:
+        seed.seed(session, OPERATOR)
+        address = f"{platforms.base}/v1"
+        add = communicator_types.add
+        add(session, "KORE", address, KORE_CLIENT_ID, KORE_CLIENT_SECRET, OPERATOR, "supersim-oauth2")
+        add(session, "KORE bad", address, KORE_CLIENT_ID, "not-the-secret-1d", OPERATOR, "supersim-oauth2")
+    _add_client("KOR1", "KORE", sim)
+    _add_client("KOR2", "KORE bad", other)
+
+    _press("KOR1", "commission")
+    wait_for(lambda: len(_outcomes("KOR1")) == 1, "the commission outcome")
+    assert _outcomes("KOR1")[0].outcome == "succeeded", _outcomes("KOR1")[0].memo
+    assert platforms.supersim_status(sim) == "active"
+    issued = platforms.tokens_issued()
+    platforms.admin("/supersim/expire-tokens", {})
+    _press("KOR1", "decommission")
+    wait_for(lambda: len(_outcomes("KOR1")) == 2, "the decommission outcome")
+    assert _outcomes("KOR1")[1].outcome == "succeeded", _outcomes("KOR1")[1].memo
+    assert platforms.supersim_status(sim) == "inactive"
+    assert platforms.tokens_issued() > issued  # the expired token was renewed, not given up on
+
+    _press("KOR2", "commission")
+    wait_for(lambda: len(_outcomes("KOR2")) == 1, "the failure outcome", timeout_s=60)
+    [failed] = _outcomes("KOR2")
+    assert (failed.outcome, failed.type_no) == ("failed", system_events.TASK_FAILED)
+    assert "invalid_client" in failed.memo
+    assert "client secret" in failed.memo
+    assert "not-the-secret-1d" not in failed.memo
+    assert KORE_CLIENT_SECRET not in failed.memo
+    assert platforms.supersim_status(other) == "new"
+
+
+@dataclass(frozen=True)
+class SwapCase:
+    """One platform's SIM swap: its communicator type, how its simulator stores SIMs, its statuses."""
+
+    kind: str
+    comm: str
+    admin_path: str
+    old_status: str  # loaded as in service
+    new_status: str  # loaded as delivered, never used
+    on: str
+    off: str
+    unknown_words: str
+
+
+SWAPS = {
+    "emnify": SwapCase(
+        "emnify", "Roaming", "/emnify/sims", "Activated", "Issued", "Activated", "Suspended",
+        "has no SIM with this ICCID",
+    ),
+    "supersim": SwapCase(
+        "supersim", "Super", "/supersim/sims", "active", "new", "active", "inactive",
+        "no Super SIM with this ICCID",
+    ),
+    "supersim-oauth2": SwapCase(
+        "supersim-oauth2", "KORE", "/supersim/sims", "active", "new", "active", "inactive",
+        "no Super SIM with this ICCID",
+    ),
+}  # fmt: skip
+
+
+def _swap_status(platforms: Platforms, case: SwapCase, iccid: str) -> str:
+    if case.kind == "emnify":
+        return platforms.emnify_status(iccid)
+    return platforms.supersim_status(iccid)
+
+
+def _commissioned_client(code: str, comm: str, iccid: str) -> None:
+    _add_client(code, comm, iccid)
+    with unit_of_work() as session:
+        clients.find(session, ClientRef(code)).commissioned_at = utcnow()
+
+
+def _device_iccid(code: str) -> str:
+    with unit_of_work() as session:
+        [sim] = sims.of_client(session, clients.find(session, ClientRef(code)))
+        return sim.iccid
+
+
+@pytest.mark.parametrize(("database", "broker"), [("sqlite", "sqla")], indirect=True, ids=["sqlite"])
+@pytest.mark.parametrize("case", SWAPS.values(), ids=SWAPS.keys())
+def test_a_sim_swap_on_emnify_and_super_sim_basic_and_oauth2(platforms: Platforms, case: SwapCase) -> None:
+    """The swap in steps against the simulator: the new SIM switched on and confirmed (Super SIM's
+    asynchronous change waited for), the old one off, the device moved; a new SIM the carrier does not
+    know leaves the device and the old SIM as they were, and says why."""
+    old, new, other_old, unknown = _iccid(30), _iccid(31), _iccid(32), _iccid(33)
+    status = {"status": case.old_status}
+    platforms.admin(case.admin_path, [{"iccid": old, **status}, {"iccid": other_old, **status}])
+    platforms.admin(case.admin_path, [{"iccid": new, "status": case.new_status}])
+    _add_types(platforms)
+    _commissioned_client("SWP1", case.comm, old)
+    _commissioned_client("SWP2", case.comm, other_old)
+
+    outcome = sim_swap.swap(ClientRef("SWP1"), old, new, OPERATOR)
+
+    assert outcome.done, outcome.message
+    assert (outcome.new_status, outcome.old_status) == (case.on, case.off)
+    assert (_swap_status(platforms, case, new), _swap_status(platforms, case, old)) == (case.on, case.off)
+    assert _device_iccid("SWP1") == new
+    with unit_of_work() as session:
+        client = clients.find(session, ClientRef("SWP1"))
+        memos = session.scalars(
+            select(Signal.memo).where(
+                Signal.client_id == client.id, Signal.type_no == system_events.SIM_CONSOLE_ACTION
+            )
+        ).all()
+    assert any("SIM swap done" in (memo or "") for memo in memos)
+
+    failed = sim_swap.swap(ClientRef("SWP2"), other_old, unknown, OPERATOR)
+
+    assert not failed.done
+    assert case.unknown_words in failed.message
+    assert ".;" not in failed.message  # the carrier's sentence and the next step read as one text
+    assert "the device stays on" in failed.message
+    assert _device_iccid("SWP2") == other_old
+    assert _swap_status(platforms, case, other_old) == case.on

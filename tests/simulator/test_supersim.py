@@ -24,6 +24,7 @@ from simulator.server import make_server
 from tests.simulator.openapi_check import check
 
 ACCOUNT, TOKEN = "AC" + "1f" * 16, "supersim-auth-token-9a"
+CLIENT_ID, CLIENT_SECRET = "kore-client-2b", "kore-client-secret-4c"
 AUTH = ("demo", "secret")
 FIRST, SECOND, THIRD = "8988216716970004975", "8988216716970004983", "8988216716970004991"
 
@@ -42,6 +43,11 @@ class Running:
         self.opened.append(SuperSimApi(f"{self.base_url}/v1", ACCOUNT, token, timeout=5, deadline_s=5))
         return self.opened[-1]
 
+    def oauth_api(self, secret: str = CLIENT_SECRET) -> SuperSimApi:
+        api = SuperSimApi(f"{self.base_url}/v1", CLIENT_ID, secret, oauth2=True, timeout=5, deadline_s=5)
+        self.opened.append(api)
+        return api
+
     def status(self, iccid: str) -> str:
         [sim] = [s for s in self.admin("GET", "/supersim/sims").json() if s["iccid"] == iccid]
         return str(sim["status"])
@@ -49,7 +55,15 @@ class Running:
 
 @pytest.fixture(scope="module")
 def running() -> Iterator[Running]:
-    config = SimulatorConfig(*AUTH, strict=True, account_sid=ACCOUNT, auth_token=TOKEN, seed=1)
+    config = SimulatorConfig(
+        *AUTH,
+        strict=True,
+        account_sid=ACCOUNT,
+        auth_token=TOKEN,
+        kore_client_id=CLIENT_ID,
+        kore_client_secret=CLIENT_SECRET,
+        seed=1,
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -167,3 +181,37 @@ def test_answers_match_the_official_descriptions(running: Running, spec: str, se
     assert [e.status_code for e in exchanges] == [200, 200, 200, 202, 200, 201, 200]
     for exchange in exchanges:
         check(spec, server, exchange)
+
+
+def test_kores_oauth2_client_credentials_drive_the_simulator(running: Running) -> None:
+    """The token API checks the client, its tokens open /v1, an expired one is refused and our client
+    renews it; the exchanges match KORE's token API and Super SIM descriptions."""
+    issued = running.admin("GET", "/supersim/tokens").json()["issued"]
+    api = running.oauth_api()
+    assert api.get_sim(SECOND).iccid == SECOND
+    running.admin("POST", "/supersim/expire-tokens")
+    assert api.get_sim(SECOND).iccid == SECOND  # refused once, renewed, sent again
+    assert running.admin("GET", "/supersim/tokens").json()["issued"] == issued + 2
+    with pytest.raises(CarrierAuthFailed, match="invalid_client") as caught:
+        running.oauth_api(secret="not-the-secret-77").check_connection()
+    assert "not-the-secret-77" not in str(caught.value)
+
+    token_url = f"{running.base_url}/api-services/v1/auth/token"
+    form = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    with httpx.Client(timeout=5) as http:
+        granted = http.post(token_url, data=form)
+        refused = http.post(token_url, data={**form, "client_secret": "wrong"})
+        token = granted.json()["access_token"]
+        listing = http.get(
+            f"{running.base_url}/v1/Sims",
+            params={"Iccid": SECOND},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        expired = http.get(f"{running.base_url}/v1/Sims", headers={"Authorization": "Bearer not-a-token"})
+    assert (granted.status_code, refused.status_code, listing.status_code) == (200, 401, 200)
+    assert granted.json()["expires_in"] == 3600
+    assert refused.json()["error"] == "invalid_client"
+    assert (expired.status_code, expired.json()["code"]) == (401, 20003)
+    for exchange in (granted, refused):
+        check("kore-token.json", "https://api.korewireless.com", exchange)
+    check("kore-supersim.json", "https://supersim.api.korewireless.com", listing)

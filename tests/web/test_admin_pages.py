@@ -363,6 +363,26 @@ def test_the_kind_of_a_communicator_type_is_chosen_by_the_platform_name(admin: B
     )
 
 
+def test_the_form_adds_a_kore_oauth2_type_its_client_secret_never_shown(admin: Browser) -> None:
+    page = admin.page("/admin/communicator-types")
+    assert re.search(
+        r'<option value="supersim-oauth2"[^>]*>Super SIM on KORE \(OAuth2 client credentials\)', page
+    )
+    answer = _add_comm(
+        admin,
+        "KORE",
+        kind="supersim-oauth2",
+        server_address="https://supersim.api.korewireless.com/v1",
+        user_name="kore-client-3",
+    )
+    assert answer.status_code == 303
+    with unit_of_work() as session:
+        comm = communicator_types.get_by_name(session, "KORE")
+        assert (comm.kind, comm.user_name) == ("supersim-oauth2", "kore-client-3")
+        assert secrets.decrypt(comm.api_key_encrypted) == KEY
+    assert KEY not in admin.page("/admin/communicator-types")
+
+
 def test_a_communicator_type_is_removed_only_unused_and_confirmed(admin: Browser) -> None:
     assert _add_comm(admin).status_code == 303
     with unit_of_work() as session:

@@ -39,3 +39,30 @@ def test_an_emnify_type_without_user_name_and_its_published_limit(
         "/api/communicator-types", headers=bearer(world["operator_token"]), json={**body, "name": "Op"}
     )
     assert refused.status_code == 403
+
+
+def test_a_kore_oauth2_type_with_its_client_id_and_write_only_client_secret(
+    app_client: TestClient, world: dict[str, str]
+) -> None:
+    body = {
+        "name": "KORE",
+        "kind": "supersim-oauth2",
+        "server_address": "https://supersim.api.korewireless.com/v1",
+        "user_name": "kore-client-2",
+        "api_key": "client-secret-web-3",
+    }
+    refused = app_client.post("/api/communicator-types", headers=bearer(world["operator_token"]), json=body)
+    assert refused.status_code == 403
+    created = app_client.post("/api/communicator-types", headers=bearer(world["admin_token"]), json=body)
+    assert created.status_code == 201, created.text
+    assert (created.json()["kind"], created.json()["user_name"]) == ("supersim-oauth2", "kore-client-2")
+    assert "client-secret-web-3" not in created.text
+    listed = app_client.get("/api/communicator-types", headers=bearer(world["admin_token"]))
+    assert "client-secret-web-3" not in listed.text
+    empty = app_client.post(
+        "/api/communicator-types",
+        headers=bearer(world["admin_token"]),
+        json={**body, "name": "Empty", "api_key": " "},
+    )
+    assert empty.status_code == 422
+    assert "client secret" in empty.json()["detail"]

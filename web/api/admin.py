@@ -40,8 +40,9 @@ def list_communicator_types(user: ApiAdmin) -> list[CommunicatorTypeOut]:
     responses=errors(400, 403, 409),
 )
 def add_communicator_type(body: CommunicatorTypeIn, user: ApiAdmin) -> CommunicatorTypeOut:
-    """Add a communicator type: api_key (jasper-rest), or password and license_key (jasper-soap), stored
-    encrypted and never returned. Admin."""
+    """Add a communicator type: api_key (the API key, application token, auth token or OAuth2 client
+    secret of its kind), or password and license_key (jasper-soap), stored encrypted and never returned.
+    Admin."""
     with unit_of_work() as session:
         comm = communicator_types.add(
             session,

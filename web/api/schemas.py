@@ -189,12 +189,17 @@ class CommunicatorTypeIn(_In):
         Field(
             max_length=200,
             pattern=_LINE,
-            description="The API user; Super SIM: the Account SID; emnify: none",
+            description=(
+                "The API user; supersim: the Account SID; supersim-oauth2: the OAuth2 client id; emnify: none"
+            ),
         ),
     ] = ""
     api_key: _Secret = Field(
         None,
-        description="jasper-rest: the API key; emnify: the application token; supersim: the auth token",
+        description=(
+            "jasper-rest: the API key; emnify: the application token; supersim: the auth token; "
+            "supersim-oauth2: the OAuth2 client secret"
+        ),
         json_schema_extra={"writeOnly": True},
     )
     password: _Secret = Field(
@@ -224,7 +229,12 @@ class CommunicatorTypeUpdate(_In):
     server_address: Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE)] | None = None
     user_name: Annotated[str, Field(min_length=1, max_length=200, pattern=_LINE)] | None = None
     api_key: _Secret = Field(
-        None, description="jasper-rest: the API key", json_schema_extra={"writeOnly": True}
+        None,
+        description=(
+            "jasper-rest: the API key; emnify: the application token; supersim: the auth token; "
+            "supersim-oauth2: the OAuth2 client secret"
+        ),
+        json_schema_extra={"writeOnly": True},
     )
     password: _Secret = Field(
         None, description="jasper-soap: the password", json_schema_extra={"writeOnly": True}
