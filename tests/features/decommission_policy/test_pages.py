@@ -39,6 +39,9 @@ def test_reachable_from_the_communicator_type_and_shows_what_decommission_does(a
     assert "RETIRED</span>: ends the SIM" in page
     assert "decommission sets DEACTIVATED (stops billing); never terminates" in page
     assert "No termination is pending for Jasper." in page
+    # The days field takes whole days only, in the browser too.
+    assert 'type="number"' in page
+    assert 'class="short" min="1" max="3650" step="1"' in page
 
 
 def test_an_admin_sets_it_with_the_confirmation_then_clears_it(admin: Browser) -> None:
