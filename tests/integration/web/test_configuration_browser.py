@@ -4,21 +4,37 @@ panel event map pages at laptop width."""
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from centre import communicator_types, seed
+from centre import clients
+from centre.clients import ClientRef
 from features.receiver import mapping
 from models import CommunicatorType, WebhookEndpoint
 from models.db import unit_of_work
 from tests.integration.fixtures import OPERATOR as SETUP
-from tests.integration.fixtures import SIM_KEY, SIM_USER, Stack
+from tests.integration.fixtures import Stack
 from tests.integration.web.fixtures import ADMIN, WebApp, log_in
 
 pytestmark = pytest.mark.integration
 
 LAPTOP = {"width": 1280, "height": 800}
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+
+
+def _shoot(page: Page, tmp_path: Path, name: str, database: str) -> None:
+    """A screenshot of the page; UPDATE_SCREENSHOTS=1 refreshes the README's (from the SQLite run)."""
+    shot = tmp_path / name
+    page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1" and database.startswith("sqlite"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, SCREENSHOTS / name)
 
 
 def _fits(page: Page) -> None:
@@ -35,11 +51,16 @@ def _policy_days() -> int | None:
 
 
 def test_an_admin_sets_terminate_after_only_once_confirmed_then_clears_it(
-    stack: Stack, web: WebApp, page: Page
+    stack: Stack,
+    web: WebApp,
+    page: Page,
+    make_client: Callable[..., str],
+    database: str,
+    tmp_path: Path,
 ) -> None:
+    iccid = make_client("DP1")  # on communicator type "Carrier", decommissioned: its SIM would be terminated
     with unit_of_work() as session:
-        seed.seed(session, SETUP)
-        communicator_types.add(session, "Carrier", stack.server_address, SIM_USER, SIM_KEY, SETUP)
+        clients.decommission(session, clients.find(session, ClientRef("DP1")), SETUP, "moved out")
     page.set_viewport_size(LAPTOP)
     log_in(page, web, ADMIN)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Configuration").click()
@@ -64,6 +85,9 @@ def test_an_admin_sets_terminate_after_only_once_confirmed_then_clears_it(
     page.get_by_label("I confirm").check()
     page.get_by_role("button", name="Set the policy").click()
     expect(page.locator(".flash-ok")).to_contain_text("RETIRED 30 days later")
+    expect(page.locator("td.iccid")).to_have_text(iccid)  # pending now
+    _fits(page)
+    _shoot(page, tmp_path, "decommission-policy.png", database)
     expect(page.locator("#policy-now")).to_have_text(
         "decommission sets DEACTIVATED (stops billing); RETIRED 30 days later"
     )
@@ -72,9 +96,12 @@ def test_an_admin_sets_terminate_after_only_once_confirmed_then_clears_it(
     page.get_by_role("button", name="Never terminate").click()
     expect(page.locator("#policy-now")).to_contain_text("never terminates")
     assert _policy_days() is None
+    expect(page.get_by_text("No termination is pending for Carrier.")).to_be_visible()
 
 
-def test_webhooks_and_the_panel_event_map_work_at_laptop_width(stack: Stack, web: WebApp, page: Page) -> None:
+def test_webhooks_and_the_panel_event_map_work_at_laptop_width(
+    stack: Stack, web: WebApp, page: Page, database: str, tmp_path: Path
+) -> None:
     with unit_of_work() as session:
         mapping.ensure_defaults(session)
     page.set_viewport_size(LAPTOP)
@@ -89,6 +116,7 @@ def test_webhooks_and_the_panel_event_map_work_at_laptop_width(stack: Stack, web
     expect(page.locator("#endpoint-crm")).to_contain_text("set (stored encrypted, never shown)")
     assert "a secret of sixteen or more" not in page.content()
     _fits(page)
+    _shoot(page, tmp_path, "webhooks.png", database)
     with unit_of_work() as session:
         assert session.get(WebhookEndpoint, "crm") is not None
 
@@ -101,3 +129,4 @@ def test_webhooks_and_the_panel_event_map_work_at_laptop_width(stack: Stack, web
     expect(page.locator(".flash-ok")).to_contain_text("SIA BA is logged as type 131.")
     expect(page.locator("#map-sia-BA")).to_contain_text("131")
     _fits(page)
+    _shoot(page, tmp_path, "panel-map.png", database)
