@@ -122,7 +122,7 @@ def test_webhooks_and_the_panel_event_map_work_at_laptop_width(
 
     page.goto(web.path("/admin"))
     page.get_by_role("link", name="Panel event map").click()
-    page.locator("#map-sia-BA").get_by_role("link", name="Change").click()
+    page.get_by_role("link", name="Change SIA BA", exact=True).click()
     expect(page.get_by_label("Type number")).to_have_value("130")
     page.get_by_label("Type number").fill("131")
     page.get_by_role("button", name="Save").click()
