@@ -12,7 +12,7 @@ from centre.errors import InvalidInput, UserError
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")  # ASCII digits only: int() also reads "٣" and refuses "²"
 
 # Never sent back to the browser when a form is shown again with its errors.
-_SECRET_FIELDS = {"api_key", "password", "license_key", "csrf_token", "aes_key"}
+_SECRET_FIELDS = {"api_key", "password", "license_key", "csrf_token", "aes_key", "secret"}
 
 
 class Form:

@@ -45,6 +45,21 @@ class PendingTermination:
     due_at: datetime
 
 
+@dataclass(frozen=True)
+class Effect:
+    """What decommissioning does to a SIM on one platform, for staff choosing a policy."""
+
+    platform: str  # the platform's label
+    stop_status: str  # what decommission sets: stops billing, undone by a commission
+    terminal_status: str | None  # what a termination sets (cannot be undone); None: the API cannot
+
+
+def effect(kind: str) -> Effect:
+    """What decommission, and a termination, set on platform ``kind``."""
+    platform = registry.platform(kind)
+    return Effect(platform.label, platform.status_for(SimState.SUSPENDED), terminal_status(kind))
+
+
 def terminal_status(kind: str) -> str | None:
     """The status that ends a SIM's life on platform ``kind``; None where its API cannot (Super SIM)."""
     try:
@@ -106,6 +121,11 @@ def pending(session: Session) -> list[PendingTermination]:
     asked = _already_asked(session, candidates)
     waiting = [item for item in candidates if (item.iccid, item.decommissioned_at) not in asked]
     return sorted(waiting, key=lambda item: item.due_at)
+
+
+def pending_for(session: Session, comm: CommunicatorType) -> list[PendingTermination]:
+    """The terminations ``comm``'s policy will ask for, soonest first."""
+    return [item for item in pending(session) if item.communicator_type == comm.name]
 
 
 def run_due(session: Session, now: datetime | None = None) -> list[int]:

@@ -9,14 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from centre import oplog
-from centre.errors import InvalidInput, NotFound
+from centre.errors import Conflict, InvalidInput, NotFound
 from config import get_config, secrets
-from models import WebhookEndpoint, utcnow
+from models import Task, TaskAssignment, WebhookEndpoint, utcnow
 
 __all__ = ["WebhookEndpoint"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MIN_SECRET = 16
+TASK_TYPE = "webhook"  # the task type that POSTs to endpoints (task_type.py, which imports this module)
 
 
 def name(value: str) -> str:
@@ -67,6 +68,53 @@ def set_endpoint(
     session.flush()
     oplog.record(session, operator, "webhook.set", f"endpoint {row.name}: {row.url}")
     return row
+
+
+def add_endpoint(
+    session: Session, endpoint_name: str, url: str, shared_secret: str, operator: str
+) -> WebhookEndpoint:
+    """Add a new endpoint; Conflict if the name is taken (``set_endpoint`` replaces one)."""
+    clean_name = name(endpoint_name)
+    if session.get(WebhookEndpoint, clean_name) is not None:
+        raise Conflict(
+            f"a webhook endpoint named {clean_name!r} exists already: change it, or choose another name"
+        )
+    return set_endpoint(session, clean_name, url, shared_secret, operator)
+
+
+def update_endpoint(
+    session: Session, endpoint_name: str, url: str, shared_secret: str | None, operator: str
+) -> WebhookEndpoint:
+    """Change an endpoint's address and/or secret (None keeps the stored secret).
+
+    A new address needs the secret again, as a carrier's key does: whoever can move an endpoint
+    without knowing its secret could otherwise collect bodies signed with it elsewhere.
+    """
+    row = get(session, endpoint_name)
+    clean_url = address(url)
+    if shared_secret is not None:
+        return set_endpoint(session, row.name, clean_url, shared_secret, operator)
+    if clean_url != row.url:
+        raise InvalidInput(
+            "a new address needs the webhook secret again: give the secret the receiver there checks"
+        )
+    return row
+
+
+def usage(session: Session) -> dict[str, int]:
+    """How many task assignments of webhook tasks name each endpoint (an endpoint in use must not vanish
+    unnoticed: its deliveries then fail)."""
+    rows = session.scalars(
+        select(TaskAssignment.options)
+        .join(Task, Task.id == TaskAssignment.task_id)
+        .where(Task.type == TASK_TYPE)
+    )
+    counts: dict[str, int] = {}
+    for options in rows:
+        endpoint = options.get("endpoint") if isinstance(options, dict) else None
+        if isinstance(endpoint, str):
+            counts[endpoint] = counts.get(endpoint, 0) + 1
+    return counts
 
 
 def get(session: Session, endpoint_name: str) -> WebhookEndpoint:

@@ -16,7 +16,7 @@ from features.webhooks import endpoints
 from models import Client
 from pipeline.task_types import Target
 
-NAME = "webhook"
+NAME = endpoints.TASK_TYPE
 
 
 class WebhookTaskType:

@@ -402,3 +402,9 @@ def test_a_communicator_type_is_removed_only_unused_and_confirmed(admin: Browser
     listed = admin.page("/admin/communicator-types")
     assert "Communicator type Carrier A removed." in listed
     assert f'href="/admin/communicator-types/{unused}"' not in listed
+
+
+def test_the_configuration_page_title_is_its_name_alone(admin: Browser) -> None:
+    page = admin.page("/admin")
+    assert "<title>Configuration · Commissioner</title>" in page
+    assert page.count("Create the standard Jasper setup") == 1

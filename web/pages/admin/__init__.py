@@ -37,6 +37,16 @@ SECTIONS = [
         "Response overrides and dealers",
         "Another response plan for a client, template or dealer.",
     ),
+    (
+        "/admin/webhooks",
+        "Webhook endpoints",
+        "Where webhook tasks POST signals, signed: address and secret.",
+    ),
+    (
+        "/panel-map",
+        "Panel event map",
+        "SIA codes and Contact ID events from panels, as type numbers and zones.",
+    ),
     ("/admin/users", "Users", "People and robots (the Jasper user) that response plans list."),
     ("/admin/accounts", "Login accounts", "Who can log in to these pages, as operator or admin."),
     ("/admin/api-tokens", "API tokens", "How other systems authenticate on the JSON API."),
