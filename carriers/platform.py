@@ -190,6 +190,17 @@ class UsageInDetails(Protocol):
         ...
 
 
+class PlatformDefaults:
+    """A platform's options that most platforms leave as they are: the base of each platform's class,
+    which sets only what differs (emnify's published limit, Super SIM's moves made by itself)."""
+
+    default_user_name: str = ""
+    default_calls_per_second: float = 1.0
+    max_calls_per_second: float | None = None
+    automatic_moves: frozenset[tuple[str, str]] = frozenset()
+    transitional: frozenset[str] = frozenset()
+
+
 class Platform(Protocol):
     """A kind of carrier API, registered by the communicator type's kind."""
 
@@ -199,6 +210,12 @@ class Platform(Protocol):
     statuses: tuple[str, ...]  # the statuses staff may ask for, in the order the console lists them
     page_size: int  # SIMs per page of changed_since (the shared read-back pages by it)
     secret_fields: tuple[SecretField, ...]  # what an account logs in with besides its user name
+    api_path: str  # the path a server address ends with (/rws/api/v1): staff are shown it in examples
+    default_user_name: str  # taken when none is given ("": one is required)
+    default_calls_per_second: float  # the platform's published limit where it has one, else 1
+    max_calls_per_second: float | None  # the published limit, above which none is set; None: none published
+    automatic_moves: frozenset[tuple[str, str]]  # (asked, now): moves the carrier makes by itself, no drift
+    transitional: frozenset[str]  # statuses of a change under way: drift does not judge them yet
 
     def state_of(self, status: str) -> SimState:
         """The canonical state of one of the platform's statuses (UNKNOWN for one it does not know)."""

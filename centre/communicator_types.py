@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,8 +21,6 @@ from centre import oplog, validation
 from centre.errors import Conflict, InvalidInput, NotFound
 from config import secrets
 from models import CommunicatorType
-
-_T = TypeVar("_T", str, float)
 
 DEFAULT_KIND = control_center_rest.KIND
 # Kinds stored before the platforms had names of their own (migration 0008), still taken as input.
@@ -53,18 +50,17 @@ def add(
             f"communicator type kind must be one of {', '.join(registry.kinds())}, not {kind!r}"
         )
     sealed = _sealed(kind, secret)
-    user_name = user_name.strip() or _platform_default(kind, "default_user_name", "")
+    platform = registry.platform(kind)
+    user_name = user_name.strip() or platform.default_user_name
     if calls_per_second is None:
-        calls_per_second = _platform_default(kind, "default_calls_per_second", 1.0)
+        calls_per_second = platform.default_calls_per_second
     name = validation.required_text(name, "communicator type name", 100)
     if session.scalar(select(CommunicatorType.id).where(CommunicatorType.name == name)) is not None:
         raise Conflict(f"a communicator type named {name!r} already exists")
     comm = CommunicatorType(
         name=name,
         kind=kind,
-        server_address=validation.server_address(
-            server_address, _platform_default(kind, "api_path", "/rws/api/v1")
-        ),
+        server_address=validation.server_address(server_address, platform.api_path),
         user_name=validation.required_text(user_name, "user name", 200),
         api_key_encrypted=sealed,
         calls_per_second=_rate(calls_per_second, kind),
@@ -86,21 +82,15 @@ MAX_CALLS_PER_SECOND = 1000.0
 
 
 def _rate(calls_per_second: float, kind: str) -> float:
-    highest = _platform_default(kind, "max_calls_per_second", MAX_CALLS_PER_SECOND)
+    published_limit = registry.platform(kind).max_calls_per_second
+    highest = MAX_CALLS_PER_SECOND if published_limit is None else published_limit
     if not MIN_CALLS_PER_SECOND <= calls_per_second <= highest:  # also refuses NaN
-        published = " (the platform's published limit)" if highest < MAX_CALLS_PER_SECOND else ""
+        published = "" if published_limit is None else " (the platform's published limit)"
         raise InvalidInput(
             f"calls per second must be from {MIN_CALLS_PER_SECOND:g} to {highest:g}{published}, "
             f"not {calls_per_second:g}"
         )
     return calls_per_second
-
-
-def _platform_default(kind: str, name: str, default: _T) -> _T:
-    # Optional attributes of a platform (carriers/<platform>/platform.py): not every platform has a
-    # user name to default or a published limit, so they are not part of the Platform protocol.
-    value: _T = getattr(registry.platform(kind), name, default)
-    return value
 
 
 def get_by_name(session: Session, name: str) -> CommunicatorType:
@@ -127,7 +117,7 @@ def update(
     """
     changed = []
     sealed = _sealed(comm.kind, secret) if secret is not None else None
-    api_path = _platform_default(comm.kind, "api_path", "/rws/api/v1")
+    api_path = registry.platform(comm.kind).api_path
     address = validation.server_address(server_address, api_path) if server_address is not None else None
     user = validation.required_text(user_name, "user name", 200) if user_name is not None else None
     moved = (address is not None and address != comm.server_address) or (

@@ -7,19 +7,20 @@ from collections.abc import Callable
 from carriers.accounts import CarrierAccount
 from carriers.control_center_rest import statuses as cc_statuses
 from carriers.control_center_rest.client import PAGE_SIZE, ControlCenterApi
-from carriers.platform import Capability, SecretField, SimState
+from carriers.platform import Capability, PlatformDefaults, SecretField, SimState
 from config import get_config
 
 KIND = "jasper-rest"
 API_KEY = SecretField("api_key", "API key")
 
 
-class ControlCenterRest:
+class ControlCenterRest(PlatformDefaults):
     kind: str = KIND
     label: str = "Cisco IoT Control Center (REST API)"
     capabilities: frozenset[Capability] = frozenset(Capability)
     statuses: tuple[str, ...] = cc_statuses.SETTABLE
     page_size: int = PAGE_SIZE
+    api_path: str = "/rws/api/v1"  # https://restapi1.jasper.com/rws/api/v1
     secret_fields: tuple[SecretField, ...] = (API_KEY,)
 
     def state_of(self, status: str) -> SimState:

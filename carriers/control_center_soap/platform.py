@@ -12,7 +12,7 @@ from collections.abc import Callable
 from carriers.accounts import CarrierAccount
 from carriers.control_center_soap import statuses as soap_statuses
 from carriers.control_center_soap.client import BATCH, ControlCenterSoap
-from carriers.platform import Capability, SecretField, SimState
+from carriers.platform import Capability, PlatformDefaults, SecretField, SimState
 from config import get_config
 
 KIND = "jasper-soap"
@@ -20,7 +20,7 @@ PASSWORD = SecretField("password", "password")
 LICENSE_KEY = SecretField("license_key", "licence key")
 
 
-class ControlCenterSoapPlatform:
+class ControlCenterSoapPlatform(PlatformDefaults):
     kind: str = KIND
     label: str = "Cisco IoT Control Center (SOAP API)"
     capabilities: frozenset[Capability] = frozenset(
@@ -28,6 +28,7 @@ class ControlCenterSoapPlatform:
     )
     statuses: tuple[str, ...] = soap_statuses.SETTABLE
     page_size: int = BATCH
+    api_path: str = "/ws/service"  # https://api.jasperwireless.com/ws/service
     secret_fields: tuple[SecretField, ...] = (PASSWORD, LICENSE_KEY)
 
     def state_of(self, status: str) -> SimState:

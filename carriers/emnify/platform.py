@@ -7,13 +7,13 @@ from collections.abc import Callable
 from carriers.accounts import CarrierAccount
 from carriers.emnify import statuses
 from carriers.emnify.client import PAGE_SIZE, EmnifyApi
-from carriers.platform import Capability, SecretField, SimState
+from carriers.platform import Capability, PlatformDefaults, SecretField, SimState
 from config import get_config
 
 KIND = "emnify"
 
 
-class Emnify:
+class Emnify(PlatformDefaults):
     kind: str = KIND
     # One secret, under the name the API and the stored token use for every single-secret platform.
     secret_fields: tuple[SecretField, ...] = (SecretField("api_key", "application token"),)
@@ -31,7 +31,7 @@ class Emnify:
     # (carriers/pacing.py), so 6.5 calls/s stays under the 2,000.
     default_calls_per_second: float = 6.5
     api_path: str = "/api/v1"  # the server address is https://cdn.emnify.net/api/v1
-    max_calls_per_second: float = 6.5
+    max_calls_per_second: float | None = 6.5
 
     def state_of(self, status: str) -> SimState:
         return statuses.state_of(status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from carriers.accounts import CarrierAccount
-from carriers.platform import Capability, SecretField, SimState
+from carriers.platform import Capability, PlatformDefaults, SecretField, SimState
 from carriers.supersim import statuses as supersim_statuses
 from carriers.supersim.client import PAGE_SIZE, SuperSimApi
 from config import get_config
@@ -14,7 +14,7 @@ KIND = "supersim"
 OAUTH2_KIND = "supersim-oauth2"
 
 
-class SuperSim:
+class SuperSim(PlatformDefaults):
     kind: str = KIND
     # One secret, under the name the API and the stored token use for every single-secret platform.
     secret_fields: tuple[SecretField, ...] = (SecretField("api_key", "auth token"),)

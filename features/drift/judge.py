@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -153,13 +152,14 @@ def apply(
 def _judge(
     session: Session, comm: CommunicatorType, client: Client, iccid: str, status: str, summary: RunSummary
 ) -> None:
-    wanted = expected_status(session, client, iccid, registry.platform(comm.kind))
+    platform = registry.platform(comm.kind)
+    wanted = expected_status(session, client, iccid, platform)
     open_drift = session.scalar(
         select(SimDrift).where(SimDrift.iccid == iccid, SimDrift.resolved_at.is_(None))
     )
-    if wanted is None or status in _platform_set(comm.kind, "transitional"):
+    if wanted is None or status in platform.transitional:
         return  # nothing expected, or a change still under way at the carrier
-    if status == wanted or (wanted, status) in _platform_set(comm.kind, "automatic_moves"):
+    if status == wanted or (wanted, status) in platform.automatic_moves:
         if open_drift is not None:
             open_drift.resolved_at = utcnow()
             summary.resolved.append(iccid)
@@ -185,13 +185,6 @@ def _judge(
         source=SignalSource.AUTO,
         memo=f"SIM {iccid}: the carrier says {status}, expected {wanted}",
     )
-
-
-def _platform_set(kind: str, name: str) -> frozenset[Any]:
-    # Optional attributes of a platform: moves the carrier makes by itself (Super SIM's ready turns
-    # active on first traffic), and statuses of a change under way (scheduled).
-    found: frozenset[Any] = getattr(registry.platform(kind), name, frozenset())
-    return found
 
 
 def _log_summary(session: Session, summary: RunSummary) -> None:

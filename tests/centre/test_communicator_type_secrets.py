@@ -117,3 +117,24 @@ def test_the_json_api_takes_the_same_fields_and_never_answers_them(
         assert LICENSE not in answer.text
     assert "licence key" in lacking.json()["detail"]
     assert "password" not in json.dumps(listed.json())
+
+
+@pytest.mark.parametrize(
+    ("kind", "example"),
+    [
+        ("jasper-rest", "/rws/api/v1"),
+        ("jasper-soap", "/ws/service"),
+        ("emnify", "/api/v1"),
+        ("supersim", "/v1"),
+    ],
+)
+def test_an_address_without_its_path_is_refused_with_the_platform_s_own_example(
+    session: Session, kind: str, example: str
+) -> None:
+    """Before, every platform's refusal gave Control Center REST's path as the example, SOAP's too."""
+    secret = {"password": PASSWORD, "license_key": LICENSE} if kind == "jasper-soap" else "s3cret"
+    with pytest.raises(InvalidInput, match=f"e.g. https://carrier.example.test{example}$"):
+        communicator_types.add(
+            session, "No path", "https://carrier.example.test", "user", secret, f.OPERATOR, kind
+        )
+    assert session.scalar(select(func.count()).select_from(CommunicatorType)) == 0
