@@ -16,11 +16,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from carriers.control_center_rest import codes
 from carriers.control_center_soap import codes as soap_codes
 from simulator import emnify, soap, supersim
+from simulator.gateway import ResponseTap
 from simulator.state import (
     AuthenticationRequired,
     CallFacts,
@@ -35,7 +36,6 @@ from simulator.state import (
 API_PREFIX = "/rws/api/v1"
 _API_ROOT = "/rws/api/"
 _ICCID_IN_PATH = re.compile(r"/rws/api/v1/devices/([^/]+)")
-_TAP_LIMIT = 64 * 1024  # error bodies are tiny; never buffer a large body just to read errorCode
 
 
 class AsciiJSONResponse(JSONResponse):
@@ -127,7 +127,7 @@ class ApiGateway:
         clock = self.simulator.clock
         started, wall = clock.monotonic(), clock.now()
         header = Headers(scope=scope).get("authorization")
-        tap = _ResponseTap(send)
+        tap = ResponseTap(send)
         fault: str | None = None
         try:
             refusal, fault = await self._front_door(scope["path"], header)
@@ -142,7 +142,7 @@ class ApiGateway:
                 path=scope["path"],
                 iccid=_iccid_of(scope["path"]),
                 status=tap.status,
-                error_code=tap.error_code(),
+                error_code=_error_code(tap.body()),
                 user_name=presented_user(header),
                 duration_ms=(clock.monotonic() - started) * 1000,
                 fault=fault,
@@ -175,7 +175,7 @@ class ApiGateway:
             return carrier_response(_as_rest(scripted)), "error"
         return None, fault
 
-    async def _drop(self, scope: Scope, receive: Receive, send: Send, tap: _ResponseTap) -> None:
+    async def _drop(self, scope: Scope, receive: Receive, send: Send, tap: ResponseTap) -> None:
         """Run the call (its change is made), then withhold the answer: the caller times out.
 
         After hang_seconds a plain 502 closes the exchange for a caller that is still waiting; the
@@ -192,54 +192,10 @@ def _iccid_of(path: str) -> str | None:
     return match[1] if match else None
 
 
-class _ResponseTap:
-    """Passes an answer through, noting its status and (for errors) its errorCode."""
-
-    def __init__(self, send: Send) -> None:
-        self._send = send
-        self._body = bytearray()
-        self.status: int | None = None
-        self.withhold = False  # note the answer but do not pass it on (the drop fault)
-        self.cut = False  # pass a successful answer on with its body cut in half (the cut fault)
-        self._start: Message | None = None
-        self._cut_body = bytearray()
-
-    async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.status = message["status"]
-        elif message["type"] == "http.response.body" and self._wants_body():
-            self._body += message.get("body", b"")
-        if self.cut and self.status is not None and 200 <= self.status < 300:
-            await self._send_cut(message)
-        elif not self.withhold:
-            await self._send(message)
-
-    async def _send_cut(self, message: Message) -> None:
-        """Hold the answer until its last body part, then send its first half, Content-Length fitted (a
-        proxy that lost the rest of the answer but not its wits)."""
-        if message["type"] == "http.response.start":
-            self._start = message
-            return
-        self._cut_body += message.get("body", b"")
-        if message.get("more_body", False):
-            return
-        body = bytes(self._cut_body[: len(self._cut_body) // 2])
-        assert self._start is not None
-        headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"]
-        await self._send({**self._start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-        await self._send({"type": "http.response.body", "body": body})
-
-    def _wants_body(self) -> bool:
-        return self.status is not None and self.status >= 400 and len(self._body) < _TAP_LIMIT
-
-    def error_code(self) -> str | None:
-        """The answer's errorCode, if it was a JSON error envelope."""
-        try:
-            body = json.loads(self._body)
-        except ValueError:  # not JSON (or no error body at all)
-            return None
-        code = body.get("errorCode") if isinstance(body, dict) else None
-        return code if isinstance(code, str) else None
+def _error_code(body: Any) -> str | None:
+    """A Control Center error answer's errorCode, for the call log."""
+    code = body.get("errorCode") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else None
 
 
 # --- Control Center API --------------------------------------------------------------------------

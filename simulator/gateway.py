@@ -2,7 +2,7 @@
 
 Each platform's calls meet, in the order a real call meets a carrier: the down switch, authentication
 (the platform's own), its limits and the shared ``rate_limit`` fault, latency, then the random faults
-(fail, timeout, drop) drawn from the same seeded sequence as Control Center's; then the route. Every
+(fail, timeout, drop, cut) drawn from the same seeded sequence as Control Center's; then the route. Every
 call goes into the one call log (``/_admin/calls``). The fault switches are the simulator's one
 ``Faults``: switching one on affects every platform served.
 """
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simulator.state import CallFacts, Simulator
 
-_TAP_LIMIT = 64 * 1024
+_TAP_LIMIT = 64 * 1024  # error bodies are tiny; never buffer a large body just to read its code
 
 
 class Door(Protocol):
@@ -64,7 +64,7 @@ class Gateway:
             return
         clock = self.simulator.clock
         started, wall = clock.monotonic(), clock.now()
-        tap = _Tap(send)
+        tap = ResponseTap(send)
         account: str | None = None
         fault: str | None = None
         try:
@@ -75,6 +75,7 @@ class Gateway:
                 await asyncio.sleep(self.simulator.faults.hang_seconds)
                 await PlainTextResponse("Answer dropped", status_code=502)(scope, receive, send)
             else:
+                tap.cut = fault == "cut"
                 await (refusal or self.app)(scope, receive, tap.send)
         finally:
             facts = CallFacts(
@@ -108,30 +109,51 @@ class Gateway:
             await asyncio.sleep(faults.hang_seconds)
         if fault in ("fail", "timeout"):
             return self.door.server_error(), who, fault
-        return None, who, "drop" if fault == "drop" else None
+        return None, who, fault if fault in ("drop", "cut") else None
 
 
-class _Tap:
-    """Passes an answer through (or withholds it), noting its status and error body."""
+class ResponseTap:
+    """Passes an answer through (or withholds it, or cuts it), noting its status and error body."""
 
     def __init__(self, send: Send) -> None:
         self._send = send
         self._body = bytearray()
         self.status: int | None = None
-        self.withhold = False
+        self.withhold = False  # note the answer but do not pass it on (the drop fault)
+        self.cut = False  # pass a successful answer on with its body cut in half (the cut fault)
+        self._start: Message | None = None
+        self._cut_body = bytearray()
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
         elif message["type"] == "http.response.body" and self._wants_body():
             self._body += message.get("body", b"")
-        if not self.withhold:
+        if self.cut and self.status is not None and 200 <= self.status < 300:
+            await self._send_cut(message)
+        elif not self.withhold:
             await self._send(message)
+
+    async def _send_cut(self, message: Message) -> None:
+        """Hold the answer until its last body part, then send its first half, Content-Length fitted (a
+        proxy that lost the rest of the answer but not its wits)."""
+        if message["type"] == "http.response.start":
+            self._start = message
+            return
+        self._cut_body += message.get("body", b"")
+        if message.get("more_body", False):
+            return
+        body = bytes(self._cut_body[: len(self._cut_body) // 2])
+        assert self._start is not None
+        headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"]
+        await self._send({**self._start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await self._send({"type": "http.response.body", "body": body})
 
     def _wants_body(self) -> bool:
         return self.status is not None and self.status >= 400 and len(self._body) < _TAP_LIMIT
 
     def body(self) -> Any:
+        """The error answer's body as JSON; None if it was not JSON (or there was none)."""
         try:
             return json.loads(self._body) if self._body else None
         except ValueError:

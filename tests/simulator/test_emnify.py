@@ -68,7 +68,7 @@ def running() -> Iterator[Running]:
 
 @pytest.fixture(autouse=True)
 def no_faults(running: Running) -> Iterator[None]:
-    running.admin("PUT", "/faults", {"fail_rate": 0, "down": False, "rate_limit": 0})
+    running.admin("PUT", "/faults", {"fail_rate": 0, "cut_rate": 0, "down": False, "rate_limit": 0})
     yield
     while running.opened:
         running.opened.pop().close()
@@ -124,6 +124,19 @@ def test_fault_switches_answer_in_emnify_envelopes(running: Running) -> None:
     with pytest.raises(CarrierRateLimited) as caught:
         api.get_sim(KNOWN)
     assert caught.value.retry_after == 1
+
+
+def test_the_cut_fault_cuts_emnify_answers_in_half(running: Running) -> None:
+    """Before, only Control Center's answers were ever cut: the fault suite's cut scenario on emnify cut
+    nothing."""
+    url = f"{running.base_url}/api/v1/authenticate"
+    whole = httpx.post(url, json={"application_token": TOKEN}, timeout=5)
+    running.admin("PUT", "/faults", {"cut_rate": 1})
+    cut = httpx.post(url, json={"application_token": TOKEN}, timeout=5)
+    assert cut.status_code == whole.status_code == 200
+    assert int(cut.headers["content-length"]) == len(cut.content) == len(whole.content) // 2
+    calls = httpx.get(f"{running.base_url}/_admin/calls", auth=AUTH, timeout=5).json()["calls"]
+    assert calls[-1]["fault"] == "cut"
 
 
 def test_answers_match_emnifys_openapi_description(running: Running) -> None:
