@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from carriers.errors import CarrierRejected
+from carriers.errors import CarrierRejected, CarrierUnavailable
 
 QUOTE_LIMIT = 300  # characters of the carrier's own text quoted in a message
 
@@ -76,6 +76,21 @@ def json_or_none(response: httpx.Response) -> Any:
         return json.loads(response.content) if response.content else None
     except ValueError:  # also UnicodeDecodeError
         return None
+
+
+def readable(response: httpx.Response, title: str, operation: str, iccid: str | None) -> Any:
+    """The answer's JSON. A cut or unreadable answer raises CarrierUnavailable: cut off on the way (a
+    dropped connection, a proxy), the next try is likely whole; it says nothing of the server address."""
+    answer = json_or_none(response)
+    if answer is None:
+        raise CarrierUnavailable(
+            f"{title} failed: its answer (HTTP {response.status_code}) was cut off or unreadable; "
+            "the call can be retried.",
+            http_status=response.status_code,
+            operation=operation,
+            iccid=iccid,
+        )
+    return answer
 
 
 def http_date(value: str) -> datetime | None:

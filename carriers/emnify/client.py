@@ -255,7 +255,7 @@ class EmnifyApi:
             params: dict[str, str | int] = {"page": page, "per_page": PAGE_SIZE, "sort": "id"}
             call = _Call("changed_since", "list SIMs", "GET", f"{API}/sim", params=params)
             response = self._send(call)
-            items = answers.json_or_none(response)
+            items = _readable(call, response)
             if not isinstance(items, list):
                 raise _unexpected(call, "it is not a list of SIMs")
             for item in items:
@@ -278,17 +278,7 @@ class EmnifyApi:
         return answer
 
     def _json(self, call: _Call) -> Any:
-        response = self._send(call)
-        answer = answers.json_or_none(response)
-        if answer is None:
-            raise CarrierUnavailable(
-                f"{call.title} failed: its answer (HTTP {response.status_code}) was cut off or unreadable; "
-                "the call can be retried.",
-                http_status=response.status_code,
-                operation=call.operation,
-                iccid=call.iccid,
-            )
-        return answer
+        return _readable(call, self._send(call))
 
     def _send(self, call: _Call) -> httpx.Response:
         """Send with a valid token; once more with a new token if emnify refuses this one."""
@@ -340,7 +330,7 @@ class EmnifyApi:
             raise _error(call, response, self._secrets, auth=True)
         if not response.is_success:
             raise _error(call, response, self._secrets)
-        answer = answers.json_or_none(response)
+        answer = _readable(call, response)
         jwt = answers.text(answer.get("auth_token")) if isinstance(answer, dict) else None
         if jwt is None:
             raise _unexpected(call, "it carries no auth_token")
@@ -378,6 +368,10 @@ def _error(
     if response.is_redirect:
         return CarrierRejected(f"{call.title} failed: the server address redirects: check it.", **context)
     return CarrierRejected(message, **context)
+
+
+def _readable(call: _Call, response: httpx.Response) -> Any:
+    return answers.readable(response, call.title, call.operation, call.iccid)
 
 
 def _unexpected(call: _Call, why: str) -> CarrierRejected:

@@ -305,18 +305,9 @@ class SuperSimApi:
             path, params = following
 
     def _object(self, call: _Call) -> dict[str, Any]:
-        response = self._send(call)
-        answer = answers.json_or_none(response)
+        answer = answers.readable(self._send(call), call.title, call.operation, call.iccid)
         if isinstance(answer, dict):
             return answer
-        if answer is None:
-            raise CarrierUnavailable(
-                f"{call.title} failed: its answer (HTTP {response.status_code}) was cut off or unreadable; "
-                "the call can be retried.",
-                http_status=response.status_code,
-                operation=call.operation,
-                iccid=call.iccid,
-            )
         raise _unexpected(call, "it is not a JSON object")
 
     def _send(self, call: _Call) -> httpx.Response:

@@ -197,6 +197,28 @@ def test_a_timeout_is_retryable_and_says_a_write_may_have_landed(fake: FakeEmnif
         client.set_status(ICCID, "Suspended")
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "call"),
+    [
+        ("POST", "/api/v1/authenticate", lambda client: client.get_sim(ICCID)),
+        ("GET", "/api/v1/sim", lambda client: list(client.changed_since(datetime.now(UTC)))),
+        ("GET", "/api/v1/sim/42", lambda client: client.get_sim(ICCID)),
+    ],
+    ids=["authenticate", "listing", "sim"],
+)
+def test_a_cut_answer_is_retryable_not_a_wrong_server(
+    fake: FakeEmnify, method: str, path: str, call: Callable[[EmnifyApi], object]
+) -> None:
+    """Before, a listing or a token cut off on the way failed for good, telling staff to check the server
+    address (the fault suite's cut scenario on emnify)."""
+    client = api(fake)
+    if path == "/api/v1/sim/42":
+        client.get_sim(ICCID)  # the SIM's id is known: the next read asks for it by id
+    fake.overrides[(method, path)] = lambda request: httpx.Response(200, content=b'[{"id": 42, "icc')
+    with pytest.raises(CarrierUnavailable, match="cut off or unreadable; the call can be retried"):
+        call(client)
+
+
 def test_usage_sms_and_what_emnify_cannot_do(fake: FakeEmnify) -> None:
     client = api(fake)
     usage = client.get_usage(ICCID)
