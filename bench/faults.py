@@ -437,10 +437,11 @@ def _check_codes(figures: Figures) -> list[str]:
 # -- 8: ambiguous outcomes (the change applied, the answer lost) -----------------------------------
 
 
-def ambiguous(short: bool) -> Figures:
+def ambiguous(short: bool, platform: FaultPlatform) -> Figures:
     n = _pick(short, 40, 300)
     tuning = {"CARRIER_TIMEOUT_S": "1", "LEASE_S": "10"}
-    with Harness("8", clients_count=n, tuning=tuning, concurrency=CONCURRENCY) as harness:
+    key = variant_key(SCENARIOS_BY_KEY["8"], platform)
+    with Harness(key, clients_count=n, tuning=tuning, concurrency=CONCURRENCY, platform=platform) as harness:
         harness.faults(drop_rate=0.2, hang_seconds=2)
         harness.commission_all()
         harness.drain(_drain_budget(n, per_second=3))
@@ -448,7 +449,8 @@ def ambiguous(short: bool) -> Figures:
             harness.press_until_acknowledged(code, iccid, "decommission")
         harness.drain(_drain_budget(n, per_second=3))
         dropped = sum(1 for c in harness.calls() if c.get("fault") == "drop")
-        figures = harness.figures(f"20% of calls applied but never answered, {n} + {n // 2} presses")
+        title = f"{platform.kind}: 20% of calls applied but never answered, {n} + {n // 2} presses"
+        figures = harness.figures(title)
     figures.extra.update(dropped=dropped)
     return figures
 
@@ -493,14 +495,17 @@ def _check_two_hosts(figures: Figures) -> list[str]:
 # -- 10: a carrier that cuts its answers -------------------------------------------------------------
 
 
-def cut_answers(short: bool) -> Figures:
+def cut_answers(short: bool, platform: FaultPlatform) -> Figures:
     n = _pick(short, 40, 200)
-    with Harness("10", clients_count=n, concurrency=CONCURRENCY) as harness:
+    key = variant_key(SCENARIOS_BY_KEY["10"], platform)
+    with Harness(key, clients_count=n, concurrency=CONCURRENCY, platform=platform) as harness:
         harness.faults(cut_rate=0.2)
         harness.commission_all()
         harness.drain(_drain_budget(n, per_second=3))
         cut = sum(1 for c in harness.calls() if c.get("fault") == "cut")
-        figures = harness.figures(f"20% of the carrier's 200 answers cut in half, {n} commissions")
+        figures = harness.figures(
+            f"{platform.kind}: 20% of the carrier's 200 answers cut in half, {n} commissions"
+        )
     figures.extra.update(cut=cut)
     return figures
 
@@ -524,7 +529,7 @@ SCENARIOS = [
     Scenario(
         "7", "every documented error code", error_codes, _check_codes, (JASPER_REST.kind, JASPER_SOAP.kind)
     ),
-    Scenario("8", "ambiguous outcomes", _on_rest(ambiguous), _no_more),
+    Scenario("8", "ambiguous outcomes", ambiguous, _no_more, tuple(PLATFORMS)),
     Scenario(
         "9a",
         "two worker hosts on RabbitMQ and PostgreSQL",
@@ -532,7 +537,7 @@ SCENARIOS = [
         _check_two_hosts,
     ),
     Scenario("9b", "two worker hosts on Redis", _on_rest(_two_hosts("redis")), _check_two_hosts),
-    Scenario("10", "a carrier that cuts its answers", _on_rest(cut_answers), _check_cut),
+    Scenario("10", "a carrier that cuts its answers", cut_answers, _check_cut, tuple(PLATFORMS)),
 ]
 SCENARIOS_BY_KEY = {scenario.key: scenario for scenario in SCENARIOS}
 

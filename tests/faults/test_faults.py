@@ -70,10 +70,13 @@ def test_scenarios_are_selected_by_key() -> None:
         faults.select_scenarios("99")
 
 
-def test_the_carrier_scenario_runs_on_every_platform_and_the_others_on_rest() -> None:
+def test_the_carrier_scenarios_run_on_every_platform_and_the_others_on_rest() -> None:
     by_key = {faults.variant_key(s, p) for s, p in VARIANTS}
-    assert {"4", "4-jasper-soap", "4-emnify", "4-supersim", "7", "7-jasper-soap"} <= by_key
-    assert {p.kind for s, p in VARIANTS if s.key not in ("4", "7")} == {JASPER_REST.kind}
+    every_platform = {
+        f"{key}{kind}" for key in ("4", "8", "10") for kind in ("", "-jasper-soap", "-emnify", "-supersim")
+    }
+    assert every_platform | {"7", "7-jasper-soap"} <= by_key
+    assert {p.kind for s, p in VARIANTS if s.key not in ("4", "7", "8", "10")} == {JASPER_REST.kind}
     assert len(PLATFORMS) == 4
     only_emnify = faults.variants(faults.select_scenarios("4"), "emnify")
     assert [(s.key, p) for s, p in only_emnify] == [("4", EMNIFY)]
