@@ -15,13 +15,16 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from centre import clients, communicator_types
+from centre import clients, communicator_types, sims
 from centre.clients import ClientRef
-from cli.processes import free_port, start_simulator, stop
+from cli.processes import free_port, start_simulator, stop, wait_until
+from features.sim_console import service as sim_console
+from models import ExecutionStatus
 from models.db import unit_of_work
+from pipeline import executions
 from tests.integration.fixtures import OPERATOR as SETUP
 from tests.integration.fixtures import SIM_KEY, SIM_USER, Stack
-from tests.integration.web.fixtures import OPERATOR, WebApp, find_client, log_in
+from tests.integration.web.fixtures import ADMIN, OPERATOR, WebApp, find_client, log_in
 
 pytestmark = pytest.mark.integration
 
@@ -140,3 +143,41 @@ def test_a_night_shift_failures_appear_by_themselves_one_is_retried_and_the_coun
         _shoot(page, tmp_path, "attention-wall.png", database)
     finally:
         stop(strict)
+
+
+def _failed_retire(code: str) -> int:
+    """An admin's Retire of the client's SIM, failed by the carrier as a worker records it."""
+    with unit_of_work() as session:
+        client = clients.find(session, ClientRef(code))
+        sim = sims.find(session, client)
+        options = {"action": "set_status", "status": "RETIRED"}
+        execution_id = sim_console.request(
+            session, client, sim, options, ADMIN, admin=True, confirmed=True
+        ).id
+    with unit_of_work() as session:
+        claim = executions.claim(session, execution_id)
+        assert claim is not None
+    with unit_of_work() as session:
+        executions.complete(
+            session, claim, ExecutionStatus.FAILED, "failed: carrier down", error_code="30000001"
+        )
+    return execution_id
+
+
+def test_a_confirmation_being_ticked_survives_the_list_refreshing(
+    stack: Stack, make_client: Callable[..., str], web: WebApp, page: Page
+) -> None:
+    """Before, the list's refresh every 5 s replaced the Retry form, unticking the Retire confirmation an
+    admin had just ticked."""
+    make_client("KEEP1")
+    _failed_retire("KEEP1")
+    log_in(page, web, ADMIN)
+    confirm = page.get_by_label("Retiring ends the SIM's life at the carrier: confirm")
+    confirm.check()
+    page.evaluate(
+        "window.__refreshes = 0; document.body.addEventListener('htmx:afterSettle', "
+        "e => { if (e.target.id === 'attention-items') window.__refreshes += 1; })"
+    )
+    wait_until(lambda: page.evaluate("window.__refreshes") >= 2, 30, "the list to refresh twice", 0.25)
+    expect(confirm).to_be_checked()
+    expect(page.locator("#attention-items")).to_contain_text("KEEP1")
