@@ -22,7 +22,7 @@ import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from carriers.accounts import CarrierAccount
 
@@ -190,15 +190,36 @@ class UsageInDetails(Protocol):
         ...
 
 
-class PlatformDefaults:
-    """A platform's options that most platforms leave as they are: the base of each platform's class,
-    which sets only what differs (emnify's published limit, Super SIM's moves made by itself)."""
+class StatusRules(Protocol):
+    """A platform's status table (its ``statuses.py`` module): canonical states and the moves it allows."""
 
+    def state_of(self, status: str) -> SimState: ...
+
+    def status_for(self, state: SimState) -> str: ...
+
+    def transition_problem(self, current: str | None, wanted: str) -> str | None: ...
+
+
+class PlatformBase:
+    """What each platform's class builds on: its status table answers for it (``rules``), and the options
+    most platforms leave as they are, which a platform sets only where it differs (emnify's published
+    limit, Super SIM's moves made by itself)."""
+
+    rules: ClassVar[StatusRules]
     default_user_name: str = ""
     default_calls_per_second: float = 1.0
     max_calls_per_second: float | None = None
     automatic_moves: frozenset[tuple[str, str]] = frozenset()
     transitional: frozenset[str] = frozenset()
+
+    def state_of(self, status: str) -> SimState:
+        return self.rules.state_of(status)
+
+    def status_for(self, state: SimState) -> str:
+        return self.rules.status_for(state)
+
+    def transition_problem(self, current: str | None, wanted: str) -> str | None:
+        return self.rules.transition_problem(current, wanted)
 
 
 class Platform(Protocol):

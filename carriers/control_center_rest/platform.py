@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from carriers.accounts import CarrierAccount
 from carriers.control_center_rest import statuses as cc_statuses
 from carriers.control_center_rest.client import PAGE_SIZE, ControlCenterApi
-from carriers.platform import Capability, PlatformDefaults, SecretField, SimState
+from carriers.platform import Capability, PlatformBase, SecretField, StatusRules
 from config import get_config
 
 KIND = "jasper-rest"
 API_KEY = SecretField("api_key", "API key")
 
 
-class ControlCenterRest(PlatformDefaults):
+class ControlCenterRest(PlatformBase):
     kind: str = KIND
+    rules: ClassVar[StatusRules] = cc_statuses
     label: str = "Cisco IoT Control Center (REST API)"
     capabilities: frozenset[Capability] = frozenset(Capability)
     statuses: tuple[str, ...] = cc_statuses.SETTABLE
     page_size: int = PAGE_SIZE
     api_path: str = "/rws/api/v1"  # https://restapi1.jasper.com/rws/api/v1
     secret_fields: tuple[SecretField, ...] = (API_KEY,)
-
-    def state_of(self, status: str) -> SimState:
-        return cc_statuses.state_of(status)
-
-    def status_for(self, state: SimState) -> str:
-        return cc_statuses.status_for(state)
-
-    def transition_problem(self, current: str | None, wanted: str) -> str | None:
-        return cc_statuses.transition_problem(current, wanted)
 
     def connect(
         self,

@@ -8,11 +8,12 @@ and drift with GetTerminalDetails (50 SIMs a call) and GetModifiedTerminals, SMS
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from carriers.accounts import CarrierAccount
 from carriers.control_center_soap import statuses as soap_statuses
 from carriers.control_center_soap.client import BATCH, ControlCenterSoap
-from carriers.platform import Capability, PlatformDefaults, SecretField, SimState
+from carriers.platform import Capability, PlatformBase, SecretField, StatusRules
 from config import get_config
 
 KIND = "jasper-soap"
@@ -20,8 +21,9 @@ PASSWORD = SecretField("password", "password")
 LICENSE_KEY = SecretField("license_key", "licence key")
 
 
-class ControlCenterSoapPlatform(PlatformDefaults):
+class ControlCenterSoapPlatform(PlatformBase):
     kind: str = KIND
+    rules: ClassVar[StatusRules] = soap_statuses
     label: str = "Cisco IoT Control Center (SOAP API)"
     capabilities: frozenset[Capability] = frozenset(
         {Capability.USAGE, Capability.SMS, Capability.CHANGES_SINCE}
@@ -30,15 +32,6 @@ class ControlCenterSoapPlatform(PlatformDefaults):
     page_size: int = BATCH
     api_path: str = "/ws/service"  # https://api.jasperwireless.com/ws/service
     secret_fields: tuple[SecretField, ...] = (PASSWORD, LICENSE_KEY)
-
-    def state_of(self, status: str) -> SimState:
-        return soap_statuses.state_of(status)
-
-    def status_for(self, state: SimState) -> str:
-        return soap_statuses.status_for(state)
-
-    def transition_problem(self, current: str | None, wanted: str) -> str | None:
-        return soap_statuses.transition_problem(current, wanted)
 
     def connect(
         self,

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from carriers.accounts import CarrierAccount
 from carriers.emnify import statuses
 from carriers.emnify.client import PAGE_SIZE, EmnifyApi
-from carriers.platform import Capability, PlatformDefaults, SecretField, SimState
+from carriers.platform import Capability, PlatformBase, SecretField, StatusRules
 from config import get_config
 
 KIND = "emnify"
 
 
-class Emnify(PlatformDefaults):
+class Emnify(PlatformBase):
     kind: str = KIND
+    rules: ClassVar[StatusRules] = statuses
     # One secret, under the name the API and the stored token use for every single-secret platform.
     secret_fields: tuple[SecretField, ...] = (SecretField("api_key", "application token"),)
     label: str = "emnify (REST API)"
@@ -32,15 +34,6 @@ class Emnify(PlatformDefaults):
     default_calls_per_second: float = 6.5
     api_path: str = "/api/v1"  # the server address is https://cdn.emnify.net/api/v1
     max_calls_per_second: float | None = 6.5
-
-    def state_of(self, status: str) -> SimState:
-        return statuses.state_of(status)
-
-    def status_for(self, state: SimState) -> str:
-        return statuses.status_for(state)
-
-    def transition_problem(self, current: str | None, wanted: str) -> str | None:
-        return statuses.transition_problem(current, wanted)
 
     def connect(
         self,

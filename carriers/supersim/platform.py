@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from carriers.accounts import CarrierAccount
-from carriers.platform import Capability, PlatformDefaults, SecretField, SimState
+from carriers.platform import Capability, PlatformBase, SecretField, StatusRules
 from carriers.supersim import statuses as supersim_statuses
 from carriers.supersim.client import PAGE_SIZE, SuperSimApi
 from config import get_config
@@ -14,8 +15,9 @@ KIND = "supersim"
 OAUTH2_KIND = "supersim-oauth2"
 
 
-class SuperSim(PlatformDefaults):
+class SuperSim(PlatformBase):
     kind: str = KIND
+    rules: ClassVar[StatusRules] = supersim_statuses
     # One secret, under the name the API and the stored token use for every single-secret platform.
     secret_fields: tuple[SecretField, ...] = (SecretField("api_key", "auth token"),)
     label: str = "Super SIM (Twilio or KORE)"
@@ -29,15 +31,6 @@ class SuperSim(PlatformDefaults):
     automatic_moves: frozenset[tuple[str, str]] = supersim_statuses.AUTOMATIC
     transitional: frozenset[str] = supersim_statuses.TRANSITIONAL
     oauth2: bool = False
-
-    def state_of(self, status: str) -> SimState:
-        return supersim_statuses.state_of(status)
-
-    def status_for(self, state: SimState) -> str:
-        return supersim_statuses.status_for(state)
-
-    def transition_problem(self, current: str | None, wanted: str) -> str | None:
-        return supersim_statuses.transition_problem(current, wanted)
 
     def connect(
         self,
