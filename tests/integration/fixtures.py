@@ -21,6 +21,7 @@ from centre import clients, communicator_types, seed
 from centre.validation import with_luhn_digit
 from cli.processes import free_port, start_simulator, start_worker, stop, wait_until
 from config import get_config
+from models import utcnow
 from models.db import unit_of_work
 from pipeline import outbox
 from tests.conftest import AMQP_URL, REDIS_URL, _use
@@ -163,3 +164,15 @@ def make_client(stack: Stack) -> Callable[..., str]:
 
 def wait_for(check: Callable[[], bool], what: str, timeout_s: float = 120) -> None:
     wait_until(check, timeout_s, what, interval_s=0.1)
+
+
+def commissioned(stack: Stack, make_client: Callable[..., str], code: str, comm_name: str = "Carrier") -> str:
+    """A client whose SIM is on at the carrier, as after its commission; returns the ICCID."""
+    iccid = make_client(code, comm_name=comm_name)
+    with unit_of_work() as session:
+        clients.find(session, clients.ClientRef(code)).commissioned_at = utcnow()
+    put = httpx.put(
+        f"{stack.server_address}/devices/{iccid}", json={"status": "ACTIVATED"}, auth=(SIM_USER, SIM_KEY)
+    )
+    put.raise_for_status()
+    return iccid

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from centre import api_tokens, clients, logins
+from centre import api_tokens, clients, logins, sims
 from centre.clients import ClientRef
 from models import Base, Client, ExecutionStatus, TaskExecution
 from models.db import unit_of_work
@@ -161,6 +161,28 @@ def failed_execution(code: str = CLIENT, error: str = "Control Center: invalid I
         assert claim is not None
     with unit_of_work() as session:
         assert executions.complete(session, claim, ExecutionStatus.FAILED, error, error_code="20000001")
+    return execution_id
+
+
+def failed_console_request(code: str, options: dict[str, Any], operator: str = "alice") -> int:
+    """An admin's SIM console request on the client's SIM, failed by the carrier as a worker records it;
+    returns the execution id."""
+    # Imported here: a feature's service, which the web fixtures need for this helper only.
+    from features.sim_console import service as sim_console
+
+    with unit_of_work() as session:
+        client = clients.find(session, ClientRef(code))
+        sim = sims.find(session, client)
+        execution_id = sim_console.request(
+            session, client, sim, options, operator, admin=True, confirmed=True
+        ).id
+    with unit_of_work() as session:
+        claim = executions.claim(session, execution_id)
+        assert claim is not None
+    with unit_of_work() as session:
+        executions.complete(
+            session, claim, ExecutionStatus.FAILED, "failed: carrier down", error_code="30000001"
+        )
     return execution_id
 
 

@@ -13,15 +13,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from centre import clients, sims
-from centre.clients import ClientRef
-from features.sim_console import service as sim_console
-from models import ExecutionStatus
 from models.db import unit_of_work
 from pipeline import executions
 from pipeline.outbox import Message
 from tests.features.sim_console.carrier import Carrier, add_client
-from tests.web.fixtures import Browser, bearer, client_id, snapshot
+from tests.web.fixtures import Browser, bearer, client_id, failed_console_request, snapshot
 
 pytestmark = pytest.mark.usefixtures("own_carrier_clients")
 
@@ -38,21 +34,7 @@ def iccid(world: dict[str, str], carrier: Carrier) -> str:
 
 
 def _failed_request(options: dict[str, Any]) -> int:
-    """An admin's console request on S1's SIM, failed by the carrier as a worker records it."""
-    with unit_of_work() as session:
-        client = clients.find(session, ClientRef("S1"))
-        sim = sims.find(session, client)
-        execution_id = sim_console.request(
-            session, client, sim, options, "alice", admin=True, confirmed=True
-        ).id
-    with unit_of_work() as session:
-        claim = executions.claim(session, execution_id)
-        assert claim is not None
-    with unit_of_work() as session:
-        executions.complete(
-            session, claim, ExecutionStatus.FAILED, "failed: carrier down", error_code="30000001"
-        )
-    return execution_id
+    return failed_console_request("S1", options)
 
 
 def _retry_api(http: TestClient, token: str, execution_id: int, body: object = None) -> Any:

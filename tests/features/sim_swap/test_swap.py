@@ -17,10 +17,10 @@ from centre.errors import Conflict
 from centre.validation import with_luhn_digit
 from cli.main import cli
 from features.sim_swap import service
-from models import AddonDevice, Signal, utcnow
+from models import AddonDevice, Signal
 from models.db import unit_of_work
 from pipeline import system_events
-from tests.integration.fixtures import OPERATOR, SIM_KEY, SIM_USER, Stack
+from tests.integration.fixtures import OPERATOR, SIM_KEY, SIM_USER, Stack, commissioned
 from tests.web.fixtures import ADMIN, Browser
 from tests.web.fixtures import OPERATOR as OPERATOR_LOGIN
 
@@ -37,15 +37,7 @@ ON_POSTGRESQL = pytest.mark.parametrize(
 
 
 def _commissioned(stack: Stack, make_client: Callable[..., str], code: str) -> str:
-    """A client whose SIM is on, as after its commission."""
-    old = make_client(code)
-    with unit_of_work() as session:
-        clients.find(session, ClientRef(code)).commissioned_at = utcnow()
-    put = httpx.put(
-        f"{stack.server_address}/devices/{old}", json={"status": "ACTIVATED"}, auth=(SIM_USER, SIM_KEY)
-    )
-    put.raise_for_status()
-    return old
+    return commissioned(stack, make_client, code)
 
 
 def _device_ref(code: str) -> str | None:

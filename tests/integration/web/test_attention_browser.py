@@ -15,16 +15,14 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from centre import clients, communicator_types, sims
+from centre import clients, communicator_types
 from centre.clients import ClientRef
 from cli.processes import free_port, start_simulator, stop, wait_until
-from features.sim_console import service as sim_console
-from models import ExecutionStatus
 from models.db import unit_of_work
-from pipeline import executions
 from tests.integration.fixtures import OPERATOR as SETUP
 from tests.integration.fixtures import SIM_KEY, SIM_USER, Stack
 from tests.integration.web.fixtures import ADMIN, OPERATOR, WebApp, find_client, log_in
+from tests.web.fixtures import failed_console_request
 
 pytestmark = pytest.mark.integration
 
@@ -145,32 +143,13 @@ def test_a_night_shift_failures_appear_by_themselves_one_is_retried_and_the_coun
         stop(strict)
 
 
-def _failed_retire(code: str) -> int:
-    """An admin's Retire of the client's SIM, failed by the carrier as a worker records it."""
-    with unit_of_work() as session:
-        client = clients.find(session, ClientRef(code))
-        sim = sims.find(session, client)
-        options = {"action": "set_status", "status": "RETIRED"}
-        execution_id = sim_console.request(
-            session, client, sim, options, ADMIN, admin=True, confirmed=True
-        ).id
-    with unit_of_work() as session:
-        claim = executions.claim(session, execution_id)
-        assert claim is not None
-    with unit_of_work() as session:
-        executions.complete(
-            session, claim, ExecutionStatus.FAILED, "failed: carrier down", error_code="30000001"
-        )
-    return execution_id
-
-
 def test_a_confirmation_being_ticked_survives_the_list_refreshing(
     stack: Stack, make_client: Callable[..., str], web: WebApp, page: Page
 ) -> None:
     """Before, the list's refresh every 5 s replaced the Retry form, unticking the Retire confirmation an
     admin had just ticked."""
     make_client("KEEP1")
-    _failed_retire("KEEP1")
+    failed_console_request("KEEP1", {"action": "set_status", "status": "RETIRED"}, ADMIN)
     log_in(page, web, ADMIN)
     confirm = page.get_by_label("Retiring ends the SIM's life at the carrier: confirm")
     confirm.check()

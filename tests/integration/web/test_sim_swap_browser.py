@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -13,10 +12,10 @@ from sqlalchemy import select
 from centre import clients, communicator_types
 from centre.clients import ClientRef
 from centre.validation import with_luhn_digit
-from models import AddonDevice, utcnow
+from models import AddonDevice
 from models.db import unit_of_work
 from tests.integration.fixtures import OPERATOR as SETUP
-from tests.integration.fixtures import SIM_KEY, SIM_USER, Stack
+from tests.integration.fixtures import SIM_KEY, SIM_USER, Stack, commissioned
 from tests.integration.web.fixtures import ADMIN, OPERATOR, WebApp, find_client, log_in
 
 pytestmark = pytest.mark.integration
@@ -25,19 +24,12 @@ CARRIER = "Swap carrier"
 
 
 def _commissioned(stack: Stack, make_client: Callable[..., str], code: str) -> str:
-    """A client whose SIM is on, as after its commission; its ICCID."""
+    """A client whose SIM is on, on a carrier account paced at 20 calls a second; its ICCID."""
     with unit_of_work() as session:
         communicator_types.add(
             session, CARRIER, stack.server_address, SIM_USER, SIM_KEY, SETUP, calls_per_second=20
         )
-    old = make_client(code, comm_name=CARRIER)
-    with unit_of_work() as session:
-        clients.find(session, ClientRef(code)).commissioned_at = utcnow()
-    put = httpx.put(
-        f"{stack.server_address}/devices/{old}", json={"status": "ACTIVATED"}, auth=(SIM_USER, SIM_KEY)
-    )
-    put.raise_for_status()
-    return old
+    return commissioned(stack, make_client, code, CARRIER)
 
 
 def _changes(stack: Stack) -> int:
