@@ -6,8 +6,10 @@ plan from an override on the client, then on its templates, then on its dealer, 
 default response plan.
 
 ``resolve`` is what the pipeline calls: the whole answer as plain data. What comes from templates and
-plans is cached per process for the configuration generation (models/config_cache.py); what the
-client defines itself is checked with one query, so a signal costs one configuration query, not ten.
+plans is cached per process for the configuration generation (models/config_cache.py), and so is what
+each client defines itself (its own event types, zone action plans, response overrides: configuration
+too, so a change to them gives a new generation). A signal then costs no configuration query beyond
+the generation, read once per transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import exists, select, union_all
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from centre import system_settings
@@ -133,15 +135,30 @@ class Resolution:
     assignments: tuple[Assignment, ...]
 
 
+@dataclass(frozen=True)
+class OwnConfiguration:
+    """What a client defines itself that resolution reads: most clients define nothing."""
+
+    type_nos: frozenset[int]  # its own event types
+    zone_nos: frozenset[int]  # its zones/users with an action plan
+    has_override: bool  # a response override of its own
+
+    def covers(self, type_no: int, zone_no: int) -> bool:
+        """Whether a signal of ``type_no`` on ``zone_no`` resolves differently on this client than on
+        its templates alone."""
+        return self.has_override or type_no in self.type_nos or zone_no in self.zone_nos
+
+
 # Keyed by what the answer depends on when the client has no configuration of its own (the usual
 # case): its template, dealer, the type and zone. Thousands of clients share a few entries.
 _resolutions: ConfigCache[tuple[int | None, int | None, int, int], Resolution] = ConfigCache()
 _tasks: ConfigCache[int, TaskRef | None] = ConfigCache()
+_own: ConfigCache[int, OwnConfiguration] = ConfigCache()
 
 
 def resolve(session: Session, client: Client, type_no: int, zone_no: int) -> Resolution:
     """Event type, action plan, response plan and task assignments for a signal on ``client``."""
-    if _has_own_configuration(session, client.id, type_no, zone_no):
+    if own_configuration(session, client.id).covers(type_no, zone_no):
         return _resolve(session, template_chain(session, client), client.dealer_id, type_no, zone_no)
     key = (client.template_id, client.dealer_id, type_no, zone_no)
     return _resolutions.get(
@@ -151,16 +168,29 @@ def resolve(session: Session, client: Client, type_no: int, zone_no: int) -> Res
     )
 
 
-def _has_own_configuration(session: Session, client_id: int, type_no: int, zone_no: int) -> bool:
-    """Whether the client itself defines the type, an action plan on the zone, or a response override."""
-    own = union_all(
-        select(EventType.id).where(EventType.client_id == client_id, EventType.type_no == type_no),
-        select(Zone.id).where(
-            Zone.client_id == client_id, Zone.zone_no == zone_no, Zone.action_plan_id.is_not(None)
-        ),
-        select(ResponseOverride.id).where(ResponseOverride.client_id == client_id),
+def own_configuration(session: Session, client_id: int) -> OwnConfiguration:
+    """The event types, zone action plans and response overrides ``client_id`` defines itself."""
+    return _own.get(session, client_id, lambda: _load_own_configuration(session, client_id))
+
+
+_TYPE, _ZONE, _OVERRIDE = 1, 2, 3
+
+
+def _load_own_configuration(session: Session, client_id: int) -> OwnConfiguration:
+    rows = session.execute(
+        union_all(
+            select(literal(_TYPE), EventType.type_no).where(EventType.client_id == client_id),
+            select(literal(_ZONE), Zone.zone_no).where(
+                Zone.client_id == client_id, Zone.action_plan_id.is_not(None)
+            ),
+            select(literal(_OVERRIDE), literal(0)).where(ResponseOverride.client_id == client_id),
+        )
+    ).all()
+    return OwnConfiguration(
+        type_nos=frozenset(number for kind, number in rows if kind == _TYPE),
+        zone_nos=frozenset(number for kind, number in rows if kind == _ZONE),
+        has_override=any(kind == _OVERRIDE for kind, _ in rows),
     )
-    return session.scalar(select(exists(own))) or False
 
 
 def _resolve(
