@@ -8,8 +8,9 @@ default response plan.
 ``resolve`` is what the pipeline calls: the whole answer as plain data. What comes from templates and
 plans is cached per process for the configuration generation (models/config_cache.py), and so is what
 each client defines itself (its own event types, zone action plans, response overrides: configuration
-too, so a change to them gives a new generation). A signal then costs no configuration query beyond
-the generation, read once per transaction.
+too, so a change to them gives a new generation), and which zones the templates give an action plan:
+other zones share one resolution per type. A signal then costs no configuration query beyond the
+generation, read once per transaction.
 """
 
 from __future__ import annotations
@@ -150,21 +151,41 @@ class OwnConfiguration:
 
 
 # Keyed by what the answer depends on when the client has no configuration of its own (the usual
-# case): its template, dealer, the type and zone. Thousands of clients share a few entries.
-_resolutions: ConfigCache[tuple[int | None, int | None, int, int], Resolution] = ConfigCache()
+# case): its template, dealer, the type, and the zone only if its templates give that zone an action
+# plan (else None: every other zone resolves alike). Thousands of clients share a few entries.
+_resolutions: ConfigCache[tuple[int | None, int | None, int, int | None], Resolution] = ConfigCache()
 _tasks: ConfigCache[int, TaskRef | None] = ConfigCache()
 _own: ConfigCache[int, OwnConfiguration] = ConfigCache()
+_planned_zones: ConfigCache[int, frozenset[int]] = ConfigCache()
 
 
 def resolve(session: Session, client: Client, type_no: int, zone_no: int) -> Resolution:
     """Event type, action plan, response plan and task assignments for a signal on ``client``."""
     if own_configuration(session, client.id).covers(type_no, zone_no):
         return _resolve(session, template_chain(session, client), client.dealer_id, type_no, zone_no)
-    key = (client.template_id, client.dealer_id, type_no, zone_no)
+    planned = client.template_id is not None and zone_no in planned_zones(session, client.template_id)
+    key = (client.template_id, client.dealer_id, type_no, zone_no if planned else None)
     return _resolutions.get(
         session,
         key,
         lambda: _resolve(session, template_chain(session, client)[1:], client.dealer_id, type_no, zone_no),
+    )
+
+
+def planned_zones(session: Session, template_id: int) -> frozenset[int]:
+    """The zone/user numbers given an action plan by template ``template_id`` or the templates above it."""
+    return _planned_zones.get(session, template_id, lambda: _load_planned_zones(session, template_id))
+
+
+def _load_planned_zones(session: Session, template_id: int) -> frozenset[int]:
+    template = session.get(Client, template_id)
+    if template is None:
+        return frozenset()
+    chain = [c.id for c in template_chain(session, template)]
+    return frozenset(
+        session.scalars(
+            select(Zone.zone_no).where(Zone.client_id.in_(chain), Zone.action_plan_id.is_not(None))
+        )
     )
 
 
