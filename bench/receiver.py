@@ -37,7 +37,7 @@ import migrations
 from bench.servers import Postgres, commissioner_process, private_directory
 from centre import clients, seed
 from cli.processes import free_port, stop, wait_until
-from features.receiver import accounts, mapping
+from features.receiver import accounts, mapping, server
 from models import Client, SignalSource
 from models.db import unit_of_work
 from pipeline import signals
@@ -220,7 +220,9 @@ def _receiver(
     env: dict[str, str], panel_count: int, count: int, connections: int, rate: float, seconds: float
 ) -> dict[str, Any]:
     port = free_port()
+    writers = min(connections, server.WRITERS)  # the receiver's default, within the connections
     args = [sys.executable, "-m", "cli", "receiver", "--port", str(port), "--threads", str(connections)]
+    args += ["--writers", str(writers)]
     proc = subprocess.Popen(args, env={**os.environ, **env}, start_new_session=True)  # noqa: S603 - our own program
     try:
         wait_until(lambda: proc.poll() is None and _listening(port), 30, "the receiver to listen")

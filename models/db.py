@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from config import get_config
 from config.files import private_file
@@ -97,8 +97,9 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
     After-commit callbacks (publishing Celery messages) must not fail the unit of work: what they
     fail to do, the relay does later.
     """
-    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
-    with factory() as session:
+    # A Session, not a sessionmaker: each sessionmaker() makes a new Session class, whose event
+    # dispatch SQLAlchemy then sets up on first use, a cost every unit of work paid for nothing.
+    with Session(bind=engine or get_engine(), expire_on_commit=False) as session:
         with session.begin():
             yield session
         callbacks: list[Callable[[], None]] = session.info.pop(_AFTER_COMMIT, [])
@@ -115,6 +116,6 @@ def reading(engine: Engine | None = None) -> Iterator[Session]:
     writer slot, so it may run while a unit of work of the same thread is open (a page rendered inside
     one reads the centre's settings); elsewhere it is an ordinary transaction."""
     bound = (engine or get_engine()).execution_options(**{_READ_ONLY: True})
-    with sessionmaker(bind=bound, expire_on_commit=False)() as session, session.begin():
+    with Session(bind=bound, expire_on_commit=False) as session, session.begin():
         yield session
         session.rollback()

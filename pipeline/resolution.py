@@ -6,8 +6,11 @@ plan from an override on the client, then on its templates, then on its dealer, 
 default response plan.
 
 ``resolve`` is what the pipeline calls: the whole answer as plain data. What comes from templates and
-plans is cached per process for the configuration generation (models/config_cache.py); what the
-client defines itself is checked with one query, so a signal costs one configuration query, not ten.
+plans is cached per process for the configuration generation (models/config_cache.py), and so is what
+each client defines itself (its own event types, zone action plans, response overrides: configuration
+too, so a change to them gives a new generation), and which zones the templates give an action plan:
+other zones share one resolution per type. A signal then costs no configuration query beyond the
+generation, read once per transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import exists, select, union_all
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from centre import system_settings
@@ -133,17 +136,35 @@ class Resolution:
     assignments: tuple[Assignment, ...]
 
 
+@dataclass(frozen=True)
+class OwnConfiguration:
+    """What a client defines itself that resolution reads: most clients define nothing."""
+
+    type_nos: frozenset[int]  # its own event types
+    zone_nos: frozenset[int]  # its zones/users with an action plan
+    has_override: bool  # a response override of its own
+
+    def covers(self, type_no: int, zone_no: int) -> bool:
+        """Whether a signal of ``type_no`` on ``zone_no`` resolves differently on this client than on
+        its templates alone."""
+        return self.has_override or type_no in self.type_nos or zone_no in self.zone_nos
+
+
 # Keyed by what the answer depends on when the client has no configuration of its own (the usual
-# case): its template, dealer, the type and zone. Thousands of clients share a few entries.
-_resolutions: ConfigCache[tuple[int | None, int | None, int, int], Resolution] = ConfigCache()
+# case): its template, dealer, the type, and the zone only if its templates give that zone an action
+# plan (else None: every other zone resolves alike). Thousands of clients share a few entries.
+_resolutions: ConfigCache[tuple[int | None, int | None, int, int | None], Resolution] = ConfigCache()
 _tasks: ConfigCache[int, TaskRef | None] = ConfigCache()
+_own: ConfigCache[int, OwnConfiguration] = ConfigCache()
+_planned_zones: ConfigCache[int, frozenset[int]] = ConfigCache()
 
 
 def resolve(session: Session, client: Client, type_no: int, zone_no: int) -> Resolution:
     """Event type, action plan, response plan and task assignments for a signal on ``client``."""
-    if _has_own_configuration(session, client.id, type_no, zone_no):
+    if own_configuration(session, client.id).covers(type_no, zone_no):
         return _resolve(session, template_chain(session, client), client.dealer_id, type_no, zone_no)
-    key = (client.template_id, client.dealer_id, type_no, zone_no)
+    planned = client.template_id is not None and zone_no in planned_zones(session, client.template_id)
+    key = (client.template_id, client.dealer_id, type_no, zone_no if planned else None)
     return _resolutions.get(
         session,
         key,
@@ -151,16 +172,46 @@ def resolve(session: Session, client: Client, type_no: int, zone_no: int) -> Res
     )
 
 
-def _has_own_configuration(session: Session, client_id: int, type_no: int, zone_no: int) -> bool:
-    """Whether the client itself defines the type, an action plan on the zone, or a response override."""
-    own = union_all(
-        select(EventType.id).where(EventType.client_id == client_id, EventType.type_no == type_no),
-        select(Zone.id).where(
-            Zone.client_id == client_id, Zone.zone_no == zone_no, Zone.action_plan_id.is_not(None)
-        ),
-        select(ResponseOverride.id).where(ResponseOverride.client_id == client_id),
+def planned_zones(session: Session, template_id: int) -> frozenset[int]:
+    """The zone/user numbers given an action plan by template ``template_id`` or the templates above it."""
+    return _planned_zones.get(session, template_id, lambda: _load_planned_zones(session, template_id))
+
+
+def _load_planned_zones(session: Session, template_id: int) -> frozenset[int]:
+    template = session.get(Client, template_id)
+    if template is None:
+        return frozenset()
+    chain = [c.id for c in template_chain(session, template)]
+    return frozenset(
+        session.scalars(
+            select(Zone.zone_no).where(Zone.client_id.in_(chain), Zone.action_plan_id.is_not(None))
+        )
     )
-    return session.scalar(select(exists(own))) or False
+
+
+def own_configuration(session: Session, client_id: int) -> OwnConfiguration:
+    """The event types, zone action plans and response overrides ``client_id`` defines itself."""
+    return _own.get(session, client_id, lambda: _load_own_configuration(session, client_id))
+
+
+_TYPE, _ZONE, _OVERRIDE = 1, 2, 3
+
+
+def _load_own_configuration(session: Session, client_id: int) -> OwnConfiguration:
+    rows = session.execute(
+        union_all(
+            select(literal(_TYPE), EventType.type_no).where(EventType.client_id == client_id),
+            select(literal(_ZONE), Zone.zone_no).where(
+                Zone.client_id == client_id, Zone.action_plan_id.is_not(None)
+            ),
+            select(literal(_OVERRIDE), literal(0)).where(ResponseOverride.client_id == client_id),
+        )
+    ).all()
+    return OwnConfiguration(
+        type_nos=frozenset(number for kind, number in rows if kind == _TYPE),
+        zone_nos=frozenset(number for kind, number in rows if kind == _ZONE),
+        has_override=any(kind == _OVERRIDE for kind, _ in rows),
+    )
 
 
 def _resolve(

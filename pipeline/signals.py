@@ -8,7 +8,8 @@ Celery hears of them only after that transaction commits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -33,6 +34,17 @@ MAX_DEPTH = 3
 SeenTargets = set[tuple[int, str, str]]  # task, target key, options
 
 
+@dataclass(frozen=True)
+class NewSignal:
+    """One signal for ``log_signals``: what a panel or another system sends, on ``client``."""
+
+    client: Client
+    type_no: int
+    source: SignalSource
+    zone: int = 0
+    memo: str = ""
+
+
 def log_signal(
     session: Session,
     client: Client,
@@ -48,10 +60,46 @@ def log_signal(
     seen: SeenTargets | None = None,
 ) -> Signal:
     """Log one signal on ``client`` and create the task executions its response plan asks for."""
+    signal, resolved = _new_signal(
+        session, client, type_no, source, zone, memo, operator, execution_id, outcome, depth
+    )
+    session.add(signal)
+    session.flush()
+    _respond(session, client, signal, resolved, seen if seen is not None else set())
+    return signal
+
+
+def log_signals(session: Session, new: Sequence[NewSignal]) -> list[Signal]:
+    """Log several signals (of any clients) with one INSERT; each is checked, resolved and fires its
+    tasks exactly as ``log_signal`` would, independently of the others. Raises on the first bad one."""
+    made = [
+        _new_signal(session, n.client, n.type_no, n.source, n.zone, n.memo, None, None, None, 0) for n in new
+    ]
+    session.add_all([signal for signal, _ in made])
+    session.flush()  # one INSERT ... RETURNING for all of them
+    for n, (signal, resolved) in zip(new, made, strict=True):
+        _respond(session, n.client, signal, resolved, set())
+    return [signal for signal, _ in made]
+
+
+def _new_signal(
+    session: Session,
+    client: Client,
+    type_no: int,
+    source: SignalSource,
+    zone: int,
+    memo: str,
+    operator: str | None,
+    execution_id: int | None,
+    outcome: Outcome | None,
+    depth: int,
+) -> tuple[Signal, resolution.Resolution]:
     number_in_range(type_no, "type number", 0, 65535)
     number_in_range(zone, "zone/user number", 0, 65535)
     # What people and other systems write is checked; what we write (outcomes) is made safe.
     memo = validation.clipped(memo) if source == SignalSource.AUTO else validation.memo(memo)
+    if _offline(client, type_no):
+        memo = (memo + " " if memo else "") + "(client offline: no response)"
     resolved = resolution.resolve(session, client, type_no, zone)
     signal = Signal(
         client_id=client.id,
@@ -66,11 +114,14 @@ def log_signal(
         outcome=outcome,
         depth=depth,
     )
-    session.add(signal)
-    session.flush()
+    return signal, resolved
+
+
+def _respond(
+    session: Session, client: Client, signal: Signal, resolved: resolution.Resolution, seen: SeenTargets
+) -> None:
     if _fires_tasks(client, signal) and resolved.assignments:
-        _fire(session, client, signal, resolved, seen if seen is not None else set())
-    return signal
+        _fire(session, client, signal, resolved, seen)
 
 
 def _description(found: str | None, type_no: int) -> str:
@@ -79,11 +130,14 @@ def _description(found: str | None, type_no: int) -> str:
     return system_events.DESCRIPTIONS.get(type_no, f"Unknown event type {type_no}")
 
 
+def _offline(client: Client, type_no: int) -> bool:
+    # Taking a client offline stops its signals from raising responses; they are still logged.
+    return client.offline and not system_events.is_system(type_no)
+
+
 def _fires_tasks(client: Client, signal: Signal) -> bool:
-    if client.offline and not system_events.is_system(signal.type_no):
-        # Taking a client offline stops its signals from raising responses; they are still logged.
-        signal.memo = (signal.memo + " " if signal.memo else "") + "(client offline: no response)"
-        return False
+    if _offline(client, signal.type_no):
+        return False  # its memo says so
     if signal.depth >= MAX_DEPTH:
         log.warning(
             "signal %s on client %s fires no tasks: raised by %d nested task outcomes",

@@ -7,7 +7,8 @@ receiver process, and never shown, logged or returned.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -122,34 +123,47 @@ def view(client: Client, row: ReceiverAccount) -> AccountView:
 
 @dataclass(frozen=True)
 class Listening:
-    """What the receiver needs of one account; ``key`` decrypted (kept in the receiver's memory only)."""
+    """What the receiver needs of one account; ``key`` decrypted (kept in the receiver's memory only),
+    ``sealed_key`` as stored (encrypted)."""
 
     id: int
     client_id: int
     account: str
     receiver_no: int | None
     line_no: int | None
-    key: str | None
+    key: str | None = field(repr=False)
+    sealed_key: str | None = field(default=None, repr=False)
 
 
-def listening(session: Session) -> list[Listening]:
+def listening(session: Session, opened: Mapping[str, str] | None = None) -> list[Listening]:
     """Every receiver account of a client that is not retired, as the receiver process holds them.
 
+    ``opened`` maps stored keys to their plain keys from the receiver's previous read: the receiver
+    reads the accounts every few seconds, and decrypting every key each time would be most of its
+    work with thousands of accounts. A new or rotated key is stored anew, so it is decrypted again.
     An account whose key no configured encryption key opens is left out (its messages get NAK) and
     named in the error log by the caller.
     """
     rows = session.execute(
-        select(ReceiverAccount, Client.retired_at).join(Client, Client.id == ReceiverAccount.client_id)
+        select(
+            ReceiverAccount.id,
+            ReceiverAccount.client_id,
+            ReceiverAccount.account,
+            ReceiverAccount.receiver_no,
+            ReceiverAccount.line_no,
+            ReceiverAccount.key_encrypted,
+        )
+        .join(Client, Client.id == ReceiverAccount.client_id)
+        .where(Client.retired_at.is_(None))
     ).all()
+    known = opened or {}
     found = []
-    for row, retired_at in rows:
-        if retired_at is not None:
-            continue
+    for row_id, client_id, account, receiver_no, line_no, sealed in rows:
         try:
-            key = secrets.decrypt(row.key_encrypted) if row.key_encrypted else None
+            key = (known.get(sealed) or secrets.decrypt(sealed)) if sealed else None
         except secrets.SecretUnreadable:
             continue
-        found.append(Listening(row.id, row.client_id, row.account, row.receiver_no, row.line_no, key))
+        found.append(Listening(row_id, client_id, account, receiver_no, line_no, key, sealed))
     return found
 
 

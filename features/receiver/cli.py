@@ -23,19 +23,28 @@ DEFAULT_PORT = 7100
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 to listen on every interface.")
 @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Database threads.")
-def receiver_command(host: str, port: int, threads: int) -> None:
+@click.option(
+    "--writers",
+    type=click.IntRange(1, 64),
+    default=server.WRITERS,
+    show_default=True,
+    help="Batches of events stored at once (at most --threads).",
+)
+def receiver_command(host: str, port: int, threads: int, writers: int) -> None:
     """Receive SIA DC-09 (SIA-DCS, ADM-CID, NULL; AES or not) over TCP and UDP, and log each event on
     its client through the pipeline; a message is acknowledged only once it is stored."""
-    asyncio.run(_run(host, port, threads))
+    if writers > threads:
+        raise click.BadParameter(f"{writers} writers need as many database threads (--threads {threads})")
+    asyncio.run(_run(host, port, threads, writers))
 
 
-async def _run(host: str, port: int, threads: int) -> None:
+async def _run(host: str, port: int, threads: int, writers: int) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.set)
     try:
-        await server.serve(host, port, stop, threads)
+        await server.serve(host, port, stop, threads, writers)
     except OSError as exc:
         click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror}", err=True)
         sys.exit(1)

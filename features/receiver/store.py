@@ -1,5 +1,7 @@
-"""One panel message, one transaction: the duplicate check, the signal through the pipeline, the
-panel's timers. The receiver acknowledges the message only after this commits.
+"""Panel messages into the history: the duplicate check, the signal through the pipeline, the panel's
+timers, in one transaction per batch (group commit). The receiver acknowledges a message only after
+its batch commits. A batch costs a few statements, whatever its size: one each for the accounts, the
+message keys, the signals, the keys' signals and the accounts' timers.
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ class PanelEvent:
 STORED, REPEAT, GONE, FAILED = "stored", "repeat", "gone", "failed"
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What became of one event of a batch: STORED (with its signal), REPEAT or GONE."""
+
+    status: str
+    signal_id: int | None = None
+
+
 def record(event: PanelEvent) -> int | None:
     """Log ``event`` on its client and commit; the signal's id, or None for a message already logged.
 
@@ -56,7 +66,10 @@ def record(event: PanelEvent) -> int | None:
     stored (the panel is then not acknowledged, and sends the message again).
     """
     with unit_of_work() as session:
-        return _record(session, event)
+        [recorded] = record_batch(session, [event])
+    if recorded.status == GONE:
+        raise AccountGone(f"receiver account {event.receiver_account_id} is gone")
+    return recorded.signal_id
 
 
 def record_many(events: list[PanelEvent]) -> list[str]:
@@ -68,7 +81,7 @@ def record_many(events: list[PanelEvent]) -> list[str]:
     """
     try:
         with unit_of_work() as session:
-            return [STORED if _record(session, event) is not None else REPEAT for event in events]
+            return [recorded.status for recorded in record_batch(session, events)]
     except Exception:
         if len(events) == 1:
             return [_alone(events[0])]
@@ -88,48 +101,103 @@ def _alone(event: PanelEvent) -> str:
         return FAILED
 
 
-def _record(session: Session, event: PanelEvent) -> int | None:
-    found = session.execute(
+@dataclass(frozen=True)
+class _New:
+    event: PanelEvent
+    account: ReceiverAccount
+    client: Client
+    message_id: int
+    mapped: mapping.Mapped
+
+
+def record_batch(session: Session, events: list[PanelEvent]) -> list[Recorded]:
+    """Log ``events`` in the caller's transaction, as a few statements for the whole batch: the
+    accounts, the message keys (the duplicate check), the signals, the keys' signals, the timers."""
+    found = _accounts(session, {event.receiver_account_id for event in events})
+    # The duplicate check is the insert of the messages' keys itself (unique per account), first: a
+    # repeat then does nothing more, and two receivers cannot both log one message.
+    keys = _insert_once(
+        session, [(e.receiver_account_id, e.dedup_key) for e in events if e.receiver_account_id in found]
+    )
+    results: list[Recorded | _New] = []
+    for event in events:
+        if event.receiver_account_id not in found:
+            results.append(Recorded(GONE))
+            continue
+        account, client = found[event.receiver_account_id]
+        message_id = keys.pop((account.id, event.dedup_key), None)  # a key twice in a batch: once
+        if message_id is None:
+            log.info("account %s: message %s sent again, logged once", account.account, event.sequence)
+            results.append(Recorded(REPEAT))
+            continue
+        mapped = mapping.lookup_cached(session, event.protocol, event.code, event.zone)
+        results.append(_New(event, account, client, message_id, mapped))
+    new = [r for r in results if isinstance(r, _New)]
+    signal_ids = iter(_log(session, new))  # in the order of ``new``, which is the order of ``results``
+    for n in new:
+        _heard(session, n)
+    session.flush()
+    return [r if isinstance(r, Recorded) else Recorded(STORED, next(signal_ids)) for r in results]
+
+
+def _accounts(session: Session, ids: set[int]) -> dict[int, tuple[ReceiverAccount, Client]]:
+    """The receiver accounts of ``ids`` still there, with their clients (not retired)."""
+    rows = session.execute(
         select(ReceiverAccount, Client)
         .join(Client, Client.id == ReceiverAccount.client_id)
-        .where(ReceiverAccount.id == event.receiver_account_id)
-    ).first()
-    if found is None or found[1].retired_at is not None:
-        raise AccountGone(f"receiver account {event.receiver_account_id} is gone")
-    account, client = found
-    # The duplicate check is the insert of the message's key itself (unique per account), first:
-    # a repeat then does nothing more, and two receivers cannot both log one message.
-    message_id = _insert_once(session, account.id, event.dedup_key)
-    if message_id is None:
-        log.info("account %s: message %s sent again, logged once", account.account, event.sequence)
-        return None
-    mapped = mapping.lookup_cached(session, event.protocol, event.code, event.zone)
-    signal = signals.log_signal(
-        session,
-        client,
-        mapped.type_no,
-        zone=mapped.zone,
-        memo=_memo(event, mapped),
-        source=SignalSource.RECEIVER,
-    )
-    session.execute(update(ReceiverMessage), [{"id": message_id, "signal_id": signal.id}])
+        .where(ReceiverAccount.id.in_(ids), Client.retired_at.is_(None))
+    ).all()
+    return {account.id: (account, client) for account, client in rows}
+
+
+def _insert_once(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """Store the messages' keys; the ids of those not stored before (INSERT ... ON CONFLICT DO NOTHING)."""
+    if not keys:
+        return {}
     now = utcnow()
-    account.last_event_at = now
-    if mapped.test_report:
-        account.last_test_at, account.test_missed_at = now, None
-    verify.panel_heard(session, client, account)
-    session.flush()
-    return signal.id
-
-
-def _insert_once(session: Session, account_id: int, dedup_key: str) -> int | None:
-    """Store the message's key; None if it is stored already (INSERT ... ON CONFLICT DO NOTHING)."""
-    values = {"receiver_account_id": account_id, "dedup_key": dedup_key, "received_at": utcnow()}
+    rows = [{"receiver_account_id": a, "dedup_key": k, "received_at": now} for a, k in keys]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(ReceiverMessage).values(values).on_conflict_do_nothing().returning(ReceiverMessage.id)
-    stored: int | None = session.execute(statement).scalar()
-    return stored
+    statement = (
+        insert(ReceiverMessage)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(ReceiverMessage.receiver_account_id, ReceiverMessage.dedup_key, ReceiverMessage.id)
+    )
+    return {(a, k): message_id for a, k, message_id in session.execute(statement)}
+
+
+def _log(session: Session, new: list[_New]) -> list[int]:
+    """The events' signals through the pipeline, one INSERT for all; their ids, in order."""
+    if not new:
+        return []
+    logged = signals.log_signals(
+        session,
+        [
+            signals.NewSignal(
+                n.client,
+                n.mapped.type_no,
+                SignalSource.RECEIVER,
+                zone=n.mapped.zone,
+                memo=_memo(n.event, n.mapped),
+            )
+            for n in new
+        ],
+    )
+    session.execute(
+        update(ReceiverMessage),
+        [{"id": n.message_id, "signal_id": signal.id} for n, signal in zip(new, logged, strict=True)],
+    )
+    return [signal.id for signal in logged]
+
+
+def _heard(session: Session, new: _New) -> None:
+    """The panel's timers, and a commissioning that waited for it."""
+    now = utcnow()
+    new.account.last_event_at = now
+    if new.mapped.test_report:
+        new.account.last_test_at, new.account.test_missed_at = now, None
+    verify.panel_heard(session, new.client, new.account)
 
 
 def _memo(event: PanelEvent, mapped: mapping.Mapped) -> str:

@@ -79,9 +79,44 @@ def test_a_repeated_signal_reads_no_configuration(setup: int, sql: StatementCoun
     read = [s.lower() for s in sql.statements if s.lstrip().upper().startswith("SELECT")]
     for config_table in ("action_plan", "response_plan", "response_plan_entry", "task_assignment", "task"):
         assert not [s for s in read if f"from {config_table} " in s + " "], config_table
-    # The generation, and one question: does the client define anything itself?
+    # The generation only: what the client defines itself is cached under it too.
     assert len([s for s in read if "config_generation" in s]) == 1
-    assert len([s for s in read if "from event_type" in s or "from zone" in s]) == 1
+    assert not [s for s in read if "from event_type" in s or "from zone" in s]
+
+
+def _alarm_on(client_id: int, zone: int) -> int:
+    with unit_of_work() as session:
+        client = session.get_one(Client, client_id)
+        logged = signals.log_signal(session, client, ALARM, zone=zone, source=SignalSource.API)
+        return _executions_of(session, logged.id)
+
+
+def test_zones_resolve_alike_unless_a_template_gives_them_a_plan(setup: int, sql: StatementCounter) -> None:
+    with unit_of_work() as session:
+        template = clients.find(session, clients.ClientRef("T1"))
+        silent = f.action_plan(session, "Zone 5: no response")
+        session.add(Zone(client_id=template.id, zone_no=5, action_plan_id=silent.id))
+
+    assert [_alarm_on(setup, zone) for zone in (1, 5)] == [1, 0]
+    sql.statements.clear()
+    assert [_alarm_on(setup, zone) for zone in (2, 3, 5, 900)] == [1, 1, 0, 1]
+
+    read = [s.lower() for s in sql.statements if s.lstrip().upper().startswith("SELECT")]
+    configuration = ("zone", "event_type", "action_plan", "response_plan", "response_override", "task")
+    assert not [s for s in read if any(f"from {table} " in s + " " for table in configuration)]
+    assert len([s for s in read if "config_generation" in s]) == 4  # once a signal: no zone afresh
+
+
+def test_what_a_client_defines_itself_after_its_signals_were_cached_applies_to_the_next(
+    setup: int,
+) -> None:
+    assert _alarm(setup) == 1  # resolved through the template, and cached
+    with unit_of_work() as session:
+        client = session.get(Client, setup)
+        assert client is not None
+        f.event_type(session, client, ALARM, None, "The client's own, with no plan")
+
+    assert _alarm(setup) == 0
 
 
 def test_a_committed_change_is_seen_by_the_next_signal(setup: int) -> None:
