@@ -169,7 +169,8 @@ class Emnify:
             token.encode(), self.application_token.encode()
         ):
             raise EmnifyError(codes.INVALID_TOKEN)
-        now = time.time()
+        # Whole seconds, as JWT's NumericDate usually is; a token's length then never varies with them.
+        now = int(time.time())
         claims = {"iat": now, "exp": now + TOKEN_LIFE_S, "gen": self.generation, "jti": secrets.token_hex(8)}
         head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
         payload = _b64(json.dumps(claims).encode())
