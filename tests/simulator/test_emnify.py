@@ -3,8 +3,11 @@ OpenAPI description (openapi-core)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +19,9 @@ from carriers.emnify.client import EmnifyApi
 from carriers.errors import CarrierAuthFailed, CarrierRateLimited, CarrierRejected, CarrierUnavailable
 from carriers.platform import SimState, StatusChange
 from simulator import SimulatorConfig
+from simulator.emnify import TOKEN_LIFE_S, Emnify
 from simulator.server import make_server
+from simulator.state import Clock
 from tests.simulator.openapi_check import check
 
 TOKEN = "emnify-app-token-5e4d"
@@ -221,3 +226,18 @@ def test_a_reset_forgets_the_scripted_errors(running: Running) -> None:
     running.admin("POST", "/emnify/errors", [{"iccid": KNOWN, "errorCode": "internal_error"}])
     running.admin("POST", "/reset")
     assert running.admin("GET", "/emnify/errors").json() == {}
+
+
+def test_tokens_state_whole_seconds_so_their_length_does_not_vary_with_the_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before, iat and exp were floats: 1796328013.3339999 and 1796328013.208408 made tokens of two
+    lengths, and the cut test, which halves one token and compares it with another, failed now and then."""
+    org = Emnify(TOKEN, strict=True, clock=Clock())
+    issued = []
+    for now in (1796328013.3339999, 1796328013.208408, 1796328013.0):
+        monkeypatch.setattr(time, "time", lambda now=now: now)
+        issued.append(org.issue({"application_token": TOKEN}))
+    assert len({len(token) for token in issued}) == 1
+    claims = json.loads(base64.urlsafe_b64decode(issued[0].split(".")[1] + "=="))
+    assert (claims["iat"], claims["exp"]) == (1796328013, 1796328013 + TOKEN_LIFE_S)
