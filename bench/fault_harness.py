@@ -389,7 +389,8 @@ class Harness:
         self.sim.put("/_admin/faults", json=changes).raise_for_status()
 
     def script_errors(self, errors: list[dict[str, object]]) -> None:
-        self.sim.post("/_admin/errors", json=errors).raise_for_status()
+        """Queue error answers for the platform's SIMs ({iccid, errorCode, count} each)."""
+        self.sim.post(self.platform.admin_errors, json=errors).raise_for_status()
 
     def hosts_that_ran(self) -> int:
         """How many worker hosts carried out at least one execution (from their logs)."""

@@ -3,8 +3,8 @@
 One simulator process serves every platform behind one front door per platform; the fault switches
 (down, fail, timeout, drop, cut, rate limit) apply to each of them. What differs is how the suite talks
 to the platform, and nothing else: the simulator's options, the communicator type (address, user name,
-secrets, pace), where the simulator lists its SIMs and how it names their statuses, and which calls
-change a SIM (the figures' "puts").
+secrets, pace), where the simulator lists its SIMs and how it names their statuses, which calls
+change a SIM (the figures' "puts"), how a rate-limit answer looks, and where errors are scripted.
 """
 
 from __future__ import annotations
@@ -13,9 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from carriers.control_center_rest import codes as rest_codes
+from carriers.control_center_soap import codes as soap_codes
 from carriers.control_center_soap.statuses import to_rest
+from carriers.emnify import codes as emnify_codes
 from carriers.platform import SimState
 from carriers.registry import platform as registered
+from carriers.supersim import codes as supersim_codes
 
 USER = "centre"  # the simulator's Control Center user (REST and SOAP) and admin
 API_KEY = "faults-sim-key-7d1e"
@@ -39,6 +43,8 @@ class FaultPlatform:
     initial: str  # a SIM's status when added, as that list names it
     listed: Callable[[Mapping[str, Any]], tuple[str, str]]  # (ICCID, status) of one listed SIM
     changes: Callable[[Call], bool]  # whether a logged call asks for a change of a SIM
+    rate_limited: Callable[[Call], bool]  # whether a logged call was answered the platform's rate limit
+    admin_errors: str  # where the simulator scripts error answers for the platform's SIMs
     calls_per_second: float  # the communicator type's pace
     tuning: Mapping[str, str] = field(default_factory=dict)  # settings the platform needs
 
@@ -46,6 +52,15 @@ class FaultPlatform:
         """The status a SIM in ``state`` shows in the simulator's list (REST's names for SOAP)."""
         status = registered(self.kind).status_for(state)
         return to_rest(status) if self.kind == "jasper-soap" else status
+
+    @property
+    def fastest(self) -> float | None:
+        """The highest pace a communicator type of this kind takes (its published limit), if any."""
+        return registered(self.kind).max_calls_per_second
+
+    def on_api(self, call: Call) -> bool:
+        """Whether a logged call went to this platform's API (what a carrier's limit counts)."""
+        return str(call["path"]).startswith(self.path)
 
     def added(self, iccid: str, status: str | None = None) -> dict[str, str]:
         """One SIM to add at ``admin_sims``, in its initial status unless told."""
@@ -70,6 +85,8 @@ JASPER_REST = FaultPlatform(
     initial="ACTIVATION_READY",
     listed=_control_center,
     changes=lambda call: call["method"] == "PUT",
+    rate_limited=lambda call: call["errorCode"] == rest_codes.RATE_LIMIT_EXCEEDED,
+    admin_errors="/_admin/errors",
     calls_per_second=1000.0,
 )
 JASPER_SOAP = FaultPlatform(
@@ -82,6 +99,8 @@ JASPER_SOAP = FaultPlatform(
     initial="ACTIVATION_READY",
     listed=_control_center,
     changes=lambda call: call.get("operation") == "EditTerminal",
+    rate_limited=lambda call: call["errorCode"] == soap_codes.RATE_LIMIT_EXCEEDED,
+    admin_errors="/_admin/errors",  # one store with REST: the SIM's next call, on either API
     calls_per_second=1000.0,
 )
 EMNIFY = FaultPlatform(
@@ -94,6 +113,8 @@ EMNIFY = FaultPlatform(
     initial="Issued",
     listed=_emnify,
     changes=lambda call: call["method"] == "PATCH",
+    rate_limited=lambda call: call["status"] == 429 or call["errorCode"] == emnify_codes.TOO_MANY_REQUESTS,
+    admin_errors="/_admin/emnify/errors",
     # emnify's published limit, which the simulator enforces as emnify does (429 beyond it).
     calls_per_second=6.5,
 )
@@ -107,6 +128,10 @@ SUPERSIM = FaultPlatform(
     initial="new",
     listed=_control_center,
     changes=lambda call: call["method"] == "POST" and str(call["path"]).startswith("/v1/Sims/"),
+    rate_limited=lambda call: (
+        call["status"] == 429 or call["errorCode"] == str(supersim_codes.TOO_MANY_REQUESTS)
+    ),
+    admin_errors="/_admin/supersim/errors",
     calls_per_second=1000.0,
     # An update lands at least 0.2 s after it is accepted: the read-backs must span that.
     tuning={"CONFIRM_INTERVAL_S": "0.25"},

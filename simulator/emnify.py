@@ -30,8 +30,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers
 
 from carriers.emnify import codes, statuses
-from simulator.gateway import Gateway
-from simulator.state import Clock, RateLimiter, Simulator, is_iccid
+from simulator.gateway import Gateway, add_error_routes
+from simulator.state import Clock, CodeCatalogue, RateLimiter, ScriptedErrors, Simulator, is_iccid
 
 PREFIX = "/api/v1"
 TOKEN_LIFE_S = 4 * 3600
@@ -50,6 +50,14 @@ class EmnifyError(Exception):
     def __init__(self, token: str) -> None:
         super().__init__(token)
         self.token = token
+
+
+def _error_token(code: object) -> str | None:
+    return code if isinstance(code, str) and code in codes.ERROR_TOKENS else None
+
+
+# A scripted error names its error token (emnify's answers are told apart by it).
+SCRIPTABLE = CodeCatalogue(_error_token, f"one of emnify's error tokens ({', '.join(codes.ERROR_TOKENS)})")
 
 
 def error_response(token: str, retry_after: int | None = None) -> Response:
@@ -114,6 +122,7 @@ class Emnify:
         self.strict = strict
         self.clock = clock
         self._key = secrets.token_bytes(32)
+        self.scripted_errors = ScriptedErrors(SCRIPTABLE)
         self.reset()
 
     def reset(self) -> None:
@@ -124,6 +133,7 @@ class Emnify:
         self._auth_window, self._call_window = _Window(*AUTH_LIMIT), _Window(*CALL_LIMIT)
         self._listings = RateLimiter(self.clock)
         self.generation = 0  # tokens of an older generation are refused (the admin's "expire tokens")
+        self.scripted_errors.clear()
 
     # front door ----------------------------------------------------------------------------------
 
@@ -161,6 +171,9 @@ class Emnify:
         sim = self.by_id.get(int(match[1])) if match else None
         return sim.iccid_with_luhn if sim else None
 
+    def scripted_answer(self, code: str) -> Response:
+        return error_response(code)
+
     # tokens --------------------------------------------------------------------------------------
 
     def issue(self, body: object) -> str:
@@ -169,7 +182,8 @@ class Emnify:
             token.encode(), self.application_token.encode()
         ):
             raise EmnifyError(codes.INVALID_TOKEN)
-        now = time.time()
+        # Whole seconds, as JWT's NumericDate usually is; a token's length then never varies with them.
+        now = int(time.time())
         claims = {"iat": now, "exp": now + TOKEN_LIFE_S, "gen": self.generation, "jti": secrets.token_hex(8)}
         head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
         payload = _b64(json.dumps(claims).encode())
@@ -424,6 +438,7 @@ def _admin_routes(check: Any) -> APIRouter:
         org.generation += 1
         return JSONResponse({"expired": True})
 
+    add_error_routes(admin, _emnify)
     return admin
 
 
@@ -446,6 +461,7 @@ def install(app: FastAPI, simulator: Simulator, application_token: str, admin_ch
     """Serve emnify under /api/v1/ on ``app``, in front of its own gateway."""
     org = Emnify(application_token, simulator.config.strict, simulator.clock)
     app.state.emnify = org
+    simulator.on_reset.append(org.scripted_errors.clear)
     app.add_middleware(Gateway, simulator=simulator, door=org)
     app.add_exception_handler(EmnifyError, _on_error)
     app.include_router(_routes())

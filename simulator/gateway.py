@@ -2,22 +2,26 @@
 
 Each platform's calls meet, in the order a real call meets a carrier: the down switch, authentication
 (the platform's own), its limits and the shared ``rate_limit`` fault, latency, then the random faults
-(fail, timeout, drop, cut) drawn from the same seeded sequence as Control Center's; then the route. Every
-call goes into the one call log (``/_admin/calls``). The fault switches are the simulator's one
-``Faults``: switching one on affects every platform served.
+(fail, timeout, drop, cut) drawn from the same seeded sequence as Control Center's, then the errors
+scripted for the SIM the path names (``/_admin/<platform>/errors``, as Control Center's
+``/_admin/errors``); then the route. Every call goes into the one call log (``/_admin/calls``). The fault
+switches are the simulator's one ``Faults``: switching one on affects every platform served.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from simulator.state import CallFacts, Simulator
+from simulator.state import CallFacts, ScriptedErrors, Simulator
 
 _TAP_LIMIT = 64 * 1024  # error bodies are tiny; never buffer a large body just to read its code
 
@@ -49,6 +53,15 @@ class Door(Protocol):
 
     def iccid_of(self, path: str) -> str | None:
         """The ICCID a path names, if it names one."""
+        ...
+
+    @property
+    def scripted_errors(self) -> ScriptedErrors:
+        """The error answers queued for the platform's SIMs."""
+        ...
+
+    def scripted_answer(self, code: str) -> Response:
+        """The platform's answer for a scripted error code, in its own envelope and HTTP status."""
         ...
 
 
@@ -109,7 +122,37 @@ class Gateway:
             await asyncio.sleep(faults.hang_seconds)
         if fault in ("fail", "timeout"):
             return self.door.server_error(), who, fault
+        scripted = self.door.scripted_errors.take(self.door.iccid_of(scope["path"]))
+        if scripted is not None:
+            return self.door.scripted_answer(scripted), who, "error"
         return None, who, fault if fault in ("drop", "cut") else None
+
+
+def add_error_routes(admin: APIRouter, door_of: Callable[[Request], Door]) -> None:
+    """``GET``, ``POST`` and ``DELETE`` of ``errors`` on a platform's admin router: the errors scripted
+    for its SIMs, as Control Center's ``/_admin/errors`` (a list of {iccid, errorCode, count}; 422 and
+    nothing queued if any item is bad)."""
+
+    @admin.get("/errors")
+    async def get_errors(request: Request) -> Response:
+        return JSONResponse(door_of(request).scripted_errors.to_json())
+
+    @admin.post("/errors")
+    async def add_errors(request: Request) -> Response:
+        errors = door_of(request).scripted_errors
+        try:
+            items = json.loads(await request.body() or b"null")
+        except ValueError:
+            return JSONResponse({"detail": "the body is not valid JSON"}, status_code=422)
+        try:
+            queued = errors.add(items)
+        except ValueError as error:
+            return JSONResponse({"detail": str(error)}, status_code=422)
+        return JSONResponse({"queued": queued, "errors": errors.to_json()})
+
+    @admin.delete("/errors")
+    async def clear_errors(request: Request) -> Response:
+        return JSONResponse({"cleared": door_of(request).scripted_errors.clear()})
 
 
 class ResponseTap:

@@ -24,7 +24,7 @@ import random
 import re
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -820,7 +820,9 @@ class ScriptedErrors:
 
     MAX_COUNT = 1_000
 
-    def __init__(self) -> None:
+    def __init__(self, catalogue: CodeCatalogue | None = None) -> None:
+        """``catalogue`` says which codes may be scripted (default: Control Center's, REST and SOAP)."""
+        self._catalogue = catalogue or CONTROL_CENTER_CODES
         self._queued: dict[str, deque[str]] = {}
 
     def add(self, items: object) -> int:
@@ -828,7 +830,9 @@ class ScriptedErrors:
         ValueError names the bad item. Returns how many answers were queued."""
         if isinstance(items, str | bytes) or not isinstance(items, Sequence):
             raise ValueError("expected a list of {iccid, errorCode, count} objects")
-        parsed = [_scripted_error(item, number) for number, item in enumerate(items, start=1)]
+        parsed = [
+            _scripted_error(item, number, self._catalogue) for number, item in enumerate(items, start=1)
+        ]
         for iccid, code, count in parsed:
             self._queued.setdefault(iccid, deque()).extend([code] * count)
         return sum(count for _, _, count in parsed)
@@ -854,7 +858,26 @@ class ScriptedErrors:
         return count
 
 
-def _scripted_error(item: object, number: int) -> tuple[str, str, int]:
+@dataclass(frozen=True)
+class CodeCatalogue:
+    """The error codes a platform's scripted errors may name: ``parse`` gives a code as the platform's
+    door takes it (a string), or None if it is not one of them; ``described`` says what is expected."""
+
+    parse: Callable[[object], str | None]
+    described: str
+
+
+def _control_center_code(code: object) -> str | None:
+    known = isinstance(code, str) and (code in codes.ERROR_CODES or code in soap_codes.FAULT_CODES)
+    return code if known and isinstance(code, str) else None
+
+
+CONTROL_CENTER_CODES = CodeCatalogue(
+    _control_center_code, "one of the catalogued codes (REST's, or SOAP's fault codes)"
+)
+
+
+def _scripted_error(item: object, number: int, catalogue: CodeCatalogue) -> tuple[str, str, int]:
     if not isinstance(item, Mapping):
         raise ValueError(f"error #{number}: expected a JSON object")
     unknown = sorted(str(name) for name in item if name not in {"iccid", "errorCode", "count"})
@@ -863,14 +886,13 @@ def _scripted_error(item: object, number: int) -> tuple[str, str, int]:
     iccid, code, count = item.get("iccid"), item.get("errorCode"), item.get("count", 1)
     if not isinstance(iccid, str) or not is_iccid(iccid):
         raise ValueError(f"error #{number}: iccid must be a string of 19 or 20 digits")
-    if not isinstance(code, str) or (code not in codes.ERROR_CODES and code not in soap_codes.FAULT_CODES):
-        raise ValueError(
-            f"error #{number}: errorCode must be one of the catalogued codes (REST's, or SOAP's fault codes)"
-        )
+    parsed = catalogue.parse(code)
+    if parsed is None:
+        raise ValueError(f"error #{number}: errorCode must be {catalogue.described}")
     most = ScriptedErrors.MAX_COUNT
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= most:
         raise ValueError(f"error #{number}: count must be a whole number from 1 to {most}")
-    return iccid, code, count
+    return iccid, parsed, count
 
 
 # --- the simulator -------------------------------------------------------------------------------
@@ -911,6 +933,8 @@ class Simulator:
         self._pending: list[_Pending] = []
         self._sms: dict[int, SmsMessage] = {}
         self.scripted_errors = ScriptedErrors()
+        # What the other platforms served beside Control Center forget on a reset (their scripted errors).
+        self.on_reset: list[Callable[[], object]] = []
         self.reset()
 
     def reset(self) -> None:
@@ -926,6 +950,8 @@ class Simulator:
         self.calls.clear()
         self.limiter.reset()
         self.scripted_errors.clear()
+        for forget in self.on_reset:
+            forget()
 
     # front door -----------------------------------------------------------------------------------
 

@@ -32,8 +32,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers
 
 from carriers.supersim import codes, statuses
-from simulator.gateway import Gateway
-from simulator.state import Simulator, is_iccid
+from simulator.gateway import Gateway, add_error_routes
+from simulator.state import CodeCatalogue, ScriptedErrors, Simulator, is_iccid
 
 PREFIX = "/v1"
 TOKEN_PATH = "/api-services/v1/auth/token"  # noqa: S105 (a path; on api.korewireless.com at KORE)
@@ -47,6 +47,19 @@ class SuperSimError(Exception):
     def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code
+
+
+def _error_code(code: object) -> str | None:
+    if isinstance(code, str) and code.isdigit():
+        code = int(code)
+    known = isinstance(code, int) and not isinstance(code, bool) and code in codes.ERROR_CODES
+    return str(code) if known else None
+
+
+# A scripted error names a Twilio error code, as a number (as Twilio's answers give it) or its digits.
+SCRIPTABLE = CodeCatalogue(
+    _error_code, f"one of Super SIM's error codes ({', '.join(map(str, codes.ERROR_CODES))})"
+)
 
 
 def error_response(code: int) -> Response:
@@ -95,6 +108,7 @@ class SuperSim:
         self.sims: dict[str, SuperSimCard] = {}
         self.by_sid: dict[str, SuperSimCard] = {}
         self.commands: dict[str, dict[str, Any]] = {}
+        self.scripted_errors = ScriptedErrors(SCRIPTABLE)
 
     @property
     def now(self) -> datetime:
@@ -136,6 +150,9 @@ class SuperSim:
         sid = path.removeprefix(f"{PREFIX}/Sims/").split("/")[0] if path.startswith(f"{PREFIX}/Sims/") else ""
         card = self.by_sid.get(sid)
         return card.iccid if card else None
+
+    def scripted_answer(self, code: str) -> Response:
+        return error_response(int(code))
 
     # KORE's token API -----------------------------------------------------------------------------
 
@@ -398,6 +415,7 @@ def _admin_routes(check: Any) -> APIRouter:
         account.traffic(str(body.get("iccid", "")) if isinstance(body, dict) else "")
         return JSONResponse({"ok": True})
 
+    add_error_routes(admin, _account)
     return admin
 
 
@@ -437,6 +455,7 @@ def install(
     OAuth2 client id and secret), KORE's token API too."""
     account = SuperSim(account_sid, auth_token, simulator, client)
     app.state.supersim = account
+    simulator.on_reset.append(account.scripted_errors.clear)
     if client is not None:
         app.include_router(_token_routes())
     app.add_middleware(Gateway, simulator=simulator, door=account)

@@ -70,17 +70,64 @@ def test_scenarios_are_selected_by_key() -> None:
         faults.select_scenarios("99")
 
 
+CARRIER_SCENARIOS = ("4", "6", "7", "8", "10")
+
+
 def test_the_carrier_scenarios_run_on_every_platform_and_the_others_on_rest() -> None:
     by_key = {faults.variant_key(s, p) for s, p in VARIANTS}
     every_platform = {
-        f"{key}{kind}" for key in ("4", "8", "10") for kind in ("", "-jasper-soap", "-emnify", "-supersim")
+        f"{key}{kind}" for key in CARRIER_SCENARIOS for kind in ("", "-jasper-soap", "-emnify", "-supersim")
     }
-    assert every_platform | {"7", "7-jasper-soap"} <= by_key
-    assert {p.kind for s, p in VARIANTS if s.key not in ("4", "7", "8", "10")} == {JASPER_REST.kind}
+    assert every_platform <= by_key
+    assert {p.kind for s, p in VARIANTS if s.key not in CARRIER_SCENARIOS} == {JASPER_REST.kind}
     assert len(PLATFORMS) == 4
     only_emnify = faults.variants(faults.select_scenarios("4"), "emnify")
     assert [(s.key, p) for s, p in only_emnify] == [("4", EMNIFY)]
+    new_variants = faults.variants(faults.select_scenarios("6,7"), "supersim")
+    assert [faults.variant_key(s, p) for s, p in new_variants] == ["6-supersim", "7-supersim"]
     with pytest.raises(ValueError, match="do not run on emnify"):
         faults.variants(faults.select_scenarios("1"), "emnify")
     with pytest.raises(ValueError, match="unknown platform"):
         faults.variants(faults.SCENARIOS, "hologram")
+
+
+def test_each_platform_tells_its_rate_limit_answers_and_its_calls_apart() -> None:
+    answered = {
+        "jasper-rest": {"path": "/rws/api/v1/devices/1", "status": 429, "errorCode": "40000029"},
+        "jasper-soap": {"path": "/ws/service/Terminal", "status": 500, "errorCode": "400101"},
+        "emnify": {"path": "/api/v1/sim/1000", "status": 429, "errorCode": "too_many_requests"},
+        "supersim": {"path": "/v1/Sims/HS00", "status": 429, "errorCode": "20429"},
+    }
+    for kind, call in answered.items():
+        platform = PLATFORMS[kind]
+        assert platform.rate_limited(call), kind
+        assert platform.on_api(call), kind
+        assert not platform.rate_limited({**call, "status": 500, "errorCode": "20500"}), kind
+        others = [other for other in answered.values() if other is not call]
+        assert not any(platform.on_api(other) for other in others), kind
+    assert EMNIFY.fastest == 6.5  # the communicator type refuses a faster pace: scenario 6 paces at it
+    assert JASPER_REST.fastest is None
+
+
+def test_the_error_code_scenario_expects_on_each_platform_what_its_clients_error_tree_gives() -> None:
+    emnify = faults._catalogue(EMNIFY)
+    assert {code: emnify.fate(code) for code in emnify.codes} == {
+        "endpoint_assigned": "final",
+        "internal_error": "retried",
+        "invalid_request": "final",
+        "invalid_status_transition": "final",
+        "invalid_token": "renewed",
+        "no_endpoint": "final",
+        "not_found": "final",
+        "token_expired": "renewed",
+        "too_many_requests": "retried",
+    }
+    supersim = faults._catalogue(PLATFORMS["supersim"])
+    assert {code: supersim.fate(code) for code in supersim.codes} == {
+        "20001": "final",
+        "20003": "final",
+        "20404": "final",
+        "20429": "retried",
+        "20500": "retried",
+        "83010": "final",
+    }

@@ -3,8 +3,11 @@ OpenAPI description (openapi-core)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +19,9 @@ from carriers.emnify.client import EmnifyApi
 from carriers.errors import CarrierAuthFailed, CarrierRateLimited, CarrierRejected, CarrierUnavailable
 from carriers.platform import SimState, StatusChange
 from simulator import SimulatorConfig
+from simulator.emnify import TOKEN_LIFE_S, Emnify
 from simulator.server import make_server
+from simulator.state import Clock
 from tests.simulator.openapi_check import check
 
 TOKEN = "emnify-app-token-5e4d"
@@ -169,3 +174,70 @@ def _request_checkable(request: httpx.Request) -> bool:
     Bearer token of authenticate (which obtains it), and its PATCH /sim/{id} schema requires the three
     organisations its own text calls optional (a customer may send only status)."""
     return request.method != "PATCH" and not request.url.path.endswith("/authenticate")
+
+
+def test_scripted_errors_answer_the_next_call_on_the_sim_in_emnifys_envelope(running: Running) -> None:
+    """emnify's calls name a SIM by its id: the simulator finds the ICCID the error was scripted for."""
+    [sim] = [s for s in running.admin("GET", "/emnify/sims").json() if s["iccid_with_luhn"] == NO_ENDPOINT]
+    running.admin("POST", "/emnify/errors", [{"iccid": NO_ENDPOINT, "errorCode": "not_found", "count": 2}])
+    assert running.admin("GET", "/emnify/errors").json() == {NO_ENDPOINT: ["not_found", "not_found"]}
+    api = running.api()
+    with pytest.raises(CarrierRejected) as caught:
+        api.set_status(NO_ENDPOINT, "Activated")  # found by its ICCID, then PATCHed by its id: refused
+    assert (caught.value.error_code, caught.value.http_status) == ("not_found", 404)
+    calls = running.admin("GET", "/calls").json()["calls"]
+    assert (calls[-1]["path"], calls[-1]["iccid"], calls[-1]["fault"]) == (
+        f"/api/v1/sim/{sim['id']}",
+        NO_ENDPOINT,
+        "error",
+    )
+    jwt = httpx.post(f"{running.base_url}/api/v1/authenticate", json={"application_token": TOKEN}, timeout=5)
+    answer = httpx.get(
+        f"{running.base_url}/api/v1/sim/{sim['id']}",
+        headers={"Authorization": f"Bearer {jwt.json()['auth_token']}"},
+        timeout=5,
+    )
+    assert answer.status_code == 404
+    assert answer.json() == {"error_code": 1404, "error_token": "not_found", "message": "Resource not found."}
+    assert api.get_sim(NO_ENDPOINT).status == "Issued"  # nothing changed, and no error left
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"iccid": KNOWN, "errorCode": "no_such_token"}],
+        [{"iccid": KNOWN, "errorCode": 1404}],  # the number: the token tells emnify's answers apart
+        [{"iccid": KNOWN, "errorCode": "40000029"}],  # Control Center's, not emnify's
+        [{"iccid": KNOWN, "errorCode": "not_found"}, {"iccid": KNOWN, "errorCode": "not_found", "count": 0}],
+    ],
+)
+def test_bad_scripted_errors_are_refused_and_queue_nothing(running: Running, items: object) -> None:
+    answer = httpx.post(f"{running.base_url}/_admin/emnify/errors", json=items, auth=AUTH, timeout=5)
+    assert answer.status_code == 422
+    assert "error #" in answer.json()["detail"]
+    assert running.admin("GET", "/emnify/errors").json() == {}
+    not_json = httpx.post(f"{running.base_url}/_admin/emnify/errors", content=b"[", auth=AUTH, timeout=5)
+    assert not_json.json() == {"detail": "the body is not valid JSON"}
+
+
+def test_a_reset_forgets_the_scripted_errors(running: Running) -> None:
+    running.admin("POST", "/emnify/errors", [{"iccid": KNOWN, "errorCode": "internal_error"}])
+    assert running.admin("DELETE", "/emnify/errors").json() == {"cleared": 1}
+    running.admin("POST", "/emnify/errors", [{"iccid": KNOWN, "errorCode": "internal_error"}])
+    running.admin("POST", "/reset")
+    assert running.admin("GET", "/emnify/errors").json() == {}
+
+
+def test_tokens_state_whole_seconds_so_their_length_does_not_vary_with_the_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before, iat and exp were floats: 1796328013.3339999 and 1796328013.208408 made tokens of two
+    lengths, and the cut test, which halves one token and compares it with another, failed now and then."""
+    org = Emnify(TOKEN, strict=True, clock=Clock())
+    issued = []
+    for now in (1796328013.3339999, 1796328013.208408, 1796328013.0):
+        monkeypatch.setattr(time, "time", lambda now=now: now)
+        issued.append(org.issue({"application_token": TOKEN}))
+    assert len({len(token) for token in issued}) == 1
+    claims = json.loads(base64.urlsafe_b64decode(issued[0].split(".")[1] + "=="))
+    assert (claims["iat"], claims["exp"]) == (1796328013, 1796328013 + TOKEN_LIFE_S)

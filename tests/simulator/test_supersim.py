@@ -27,6 +27,7 @@ ACCOUNT, TOKEN = "AC" + "1f" * 16, "supersim-auth-token-9a"
 CLIENT_ID, CLIENT_SECRET = "kore-client-2b", "kore-client-secret-4c"
 AUTH = ("demo", "secret")
 FIRST, SECOND, THIRD = "8988216716970004975", "8988216716970004983", "8988216716970004991"
+FOURTH = "8988216716970005004"  # for the scripted errors alone
 
 
 @dataclass
@@ -215,3 +216,53 @@ def test_kores_oauth2_client_credentials_drive_the_simulator(running: Running) -
     for exchange in (granted, refused):
         check("kore-token.json", "https://api.korewireless.com", exchange)
     check("kore-supersim.json", "https://supersim.api.korewireless.com", listing)
+
+
+def test_scripted_errors_answer_the_next_call_on_the_sim_in_twilios_envelope(running: Running) -> None:
+    running.admin("POST", "/supersim/sims", [{"iccid": FOURTH, "status": "active"}])
+    [sim] = [s for s in running.admin("GET", "/supersim/sims").json() if s["iccid"] == FOURTH]
+    running.admin("POST", "/supersim/errors", [{"iccid": FOURTH, "errorCode": 20404}])
+    assert running.admin("GET", "/supersim/errors").json() == {FOURTH: ["20404"]}
+    url, auth = f"{running.base_url}/v1/Sims/{sim['sid']}", (ACCOUNT, TOKEN)
+    answer = httpx.post(url, data={"Status": "inactive"}, auth=auth, timeout=5)
+    assert answer.status_code == 404
+    assert answer.json() == {
+        "code": 20404,
+        "message": "The requested resource was not found",
+        "more_info": "https://www.twilio.com/docs/errors/20404",
+        "status": 404,
+    }
+    assert running.status(FOURTH) == "active"  # refused before the route: nothing changed
+    calls = running.admin("GET", "/calls").json()["calls"]
+    assert (calls[-1]["iccid"], calls[-1]["errorCode"], calls[-1]["fault"]) == (FOURTH, "20404", "error")
+    assert httpx.get(url, auth=auth, timeout=5).status_code == 200  # one answer scripted, one taken
+    running.admin("POST", "/supersim/errors", [{"iccid": FOURTH, "errorCode": "83010"}])
+    with pytest.raises(CarrierRejected) as caught:
+        running.api().set_status(FOURTH, "inactive")
+    assert caught.value.error_code == "83010"
+    assert running.status(FOURTH) == "active"
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"iccid": SECOND, "errorCode": 20005}],  # not one of the catalogue's
+        [{"iccid": SECOND, "errorCode": True}],
+        [{"iccid": SECOND, "errorCode": "40000029"}],  # Control Center's, not Super SIM's
+        [{"iccid": SECOND, "errorCode": 20404}, {"iccid": "12", "errorCode": 20404}],
+    ],
+)
+def test_bad_scripted_errors_are_refused_and_queue_nothing(running: Running, items: object) -> None:
+    answer = httpx.post(f"{running.base_url}/_admin/supersim/errors", json=items, auth=AUTH, timeout=5)
+    assert answer.status_code == 422
+    assert "error #" in answer.json()["detail"]
+    assert running.admin("GET", "/supersim/errors").json() == {}
+
+
+def test_a_reset_forgets_the_scripted_errors(running: Running) -> None:
+    running.admin("POST", "/supersim/errors", [{"iccid": THIRD, "errorCode": 20500}])
+    running.admin("DELETE", "/supersim/errors")
+    assert running.admin("GET", "/supersim/errors").json() == {}
+    running.admin("POST", "/supersim/errors", [{"iccid": THIRD, "errorCode": 20500}])
+    running.admin("POST", "/reset")
+    assert running.admin("GET", "/supersim/errors").json() == {}
