@@ -8,14 +8,20 @@ fit to quote (never our credentials), why a call got no answer, and the server a
 from __future__ import annotations
 
 import json
+import logging
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
+from carriers import http as carrier_http
 from carriers.errors import CarrierRejected, CarrierUnavailable
+
+log = logging.getLogger(__name__)
 
 QUOTE_LIMIT = 300  # characters of the carrier's own text quoted in a message
 
@@ -168,3 +174,60 @@ def base_url(server_address: str, example: str) -> str:
             f"The carrier server address {address!r} is not valid: it should look like {example}."
         )
     return address
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call to a JSON platform: what it is for (staff's words and the log), and what is sent. Each
+    platform's client names itself in a subclass (``platform``)."""
+
+    platform: ClassVar[str]
+    operation: str
+    label: str
+    method: str
+    path: str
+    iccid: str | None = None
+    params: dict[str, str | int] | None = None
+    body: dict[str, Any] | None = None  # sent as JSON
+    form: dict[str, str] | None = None  # sent form-encoded
+
+    @property
+    def title(self) -> str:
+        return f"{self.platform} {self.label}" + (f" for ICCID {self.iccid}" if self.iccid else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """How a client reaches its platform: the connection, where it is (for messages), the limits of an
+    answer, the pacer's hook run before every call, and the secrets no message may quote."""
+
+    http: httpx.Client
+    host: str
+    deadline_s: float
+    max_bytes: int
+    before_call: Callable[[], None] | None
+
+
+def send(link: Link, call: Call, headers: dict[str, str], secrets: tuple[str, ...]) -> httpx.Response:
+    """Send ``call`` once, after its pacing slot; a call that got no answer raises CarrierUnavailable
+    saying whether a write may have landed. Any answer is returned, whatever its status."""
+    if link.before_call is not None:
+        link.before_call()
+    try:
+        response = carrier_http.request(
+            link.http,
+            call.method,
+            call.path,
+            deadline_s=link.deadline_s,
+            max_bytes=link.max_bytes,
+            params=call.params,
+            json=call.body,
+            data=call.form,
+            headers=headers,
+        )
+    except httpx.TransportError as exc:
+        log.info("%s %s for ICCID %s: %s", call.platform, call.operation, call.iccid, type(exc).__name__)
+        message = no_answer(call.title, call.method, exc, link.host, secrets)
+        raise CarrierUnavailable(message, operation=call.operation, iccid=call.iccid) from exc
+    log.debug("%s %s for ICCID %s: HTTP %s", call.platform, call.operation, call.iccid, response.status_code)
+    return response

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from typing import Any
 import httpx
 
 from carriers import answers
-from carriers import http as carrier_http
 from carriers.emnify import codes, statuses
 from carriers.errors import (
     CarrierAuthFailed,
@@ -40,8 +38,6 @@ from carriers.errors import (
 from carriers.platform import Edit, SimDetails, SimSummary, SmsDetails, StatusChange, Usage
 from carriers.tokens import Token, TokenCache
 
-logger = logging.getLogger(__name__)
-
 PAGE_SIZE = 1000  # SIMs per page of the listing (emnify allows up to 2500)
 API = "/api/v1"
 DEFAULT_TOKEN_LIFE_S = 600.0  # when a JWT states no expiry we can read
@@ -50,18 +46,8 @@ _MAX_REMEMBERED = 100_000  # ICCID -> SIM id entries kept per account
 
 
 @dataclass(frozen=True, slots=True)
-class _Call:
-    operation: str
-    label: str
-    method: str
-    path: str
-    iccid: str | None = None
-    params: dict[str, str | int] | None = None
-    body: dict[str, Any] | None = None
-
-    @property
-    def title(self) -> str:
-        return f"emnify {self.label}" + (f" for ICCID {self.iccid}" if self.iccid else "")
+class _Call(answers.Call):
+    platform = "emnify"
 
 
 class EmnifyApi:
@@ -100,8 +86,7 @@ class EmnifyApi:
             follow_redirects=False,  # a redirect means a wrong address; following it could leak the token
             transport=transport,
         )
-        self._before_call = before_call
-        self._deadline_s, self._max_answer_bytes = deadline_s, max_answer_bytes
+        self._link = answers.Link(self._http, self._host, deadline_s, max_answer_bytes, before_call)
         self._clock = clock
         self._tokens = TokenCache(self._new_jwt, clock=clock)
         self._sim_ids: dict[str, int] = {}
@@ -292,25 +277,7 @@ class EmnifyApi:
         raise _error(call, response, self._secrets)
 
     def _request(self, call: _Call, headers: dict[str, str]) -> httpx.Response:
-        if self._before_call is not None:
-            self._before_call()
-        try:
-            response = carrier_http.request(
-                self._http,
-                call.method,
-                call.path,
-                deadline_s=self._deadline_s,
-                max_bytes=self._max_answer_bytes,
-                params=call.params,
-                json=call.body,
-                headers=headers,
-            )
-        except httpx.TransportError as exc:
-            logger.info("emnify %s for ICCID %s: %s", call.operation, call.iccid, type(exc).__name__)
-            message = answers.no_answer(call.title, call.method, exc, self._host, self._secrets)
-            raise CarrierUnavailable(message, operation=call.operation, iccid=call.iccid) from exc
-        logger.debug("emnify %s for ICCID %s: HTTP %s", call.operation, call.iccid, response.status_code)
-        return response
+        return answers.send(self._link, call, headers, self._secrets)
 
     @property
     def _secrets(self) -> tuple[str, ...]:

@@ -16,7 +16,6 @@ kore-supersim.json.
 from __future__ import annotations
 
 import base64
-import logging
 import re
 import time as clock_time
 from collections.abc import Callable, Iterator
@@ -27,7 +26,6 @@ from typing import Any
 import httpx
 
 from carriers import answers
-from carriers import http as carrier_http
 from carriers.errors import (
     CarrierAuthFailed,
     CarrierError,
@@ -39,8 +37,6 @@ from carriers.platform import Edit, SimDetails, SimSummary, SmsDetails, StatusCh
 from carriers.supersim import codes, oauth, statuses
 from carriers.tokens import TokenCache
 
-logger = logging.getLogger(__name__)
-
 PAGE_SIZE = 100
 API = "/v1"
 _SID = re.compile(r"H[SC][0-9a-fA-F]{32}")
@@ -48,18 +44,8 @@ _MAX_REMEMBERED = 100_000
 
 
 @dataclass(frozen=True, slots=True)
-class _Call:
-    operation: str
-    label: str
-    method: str
-    path: str
-    iccid: str | None = None
-    params: dict[str, str | int] | None = None
-    form: dict[str, str] | None = None
-
-    @property
-    def title(self) -> str:
-        return f"Super SIM {self.label}" + (f" for ICCID {self.iccid}" if self.iccid else "")
+class _Call(answers.Call):
+    platform = "Super SIM"
 
 
 class SuperSimApi:
@@ -109,8 +95,7 @@ class SuperSimApi:
         if oauth2:
             grant = oauth.ClientCredentials(oauth.token_url(base), user, secret, self._post_token, clock)
             self._tokens = TokenCache(grant.fetch, clock=clock)
-        self._before_call = before_call
-        self._deadline_s, self._max_answer_bytes = deadline_s, max_answer_bytes
+        self._link = answers.Link(self._http, self._host, deadline_s, max_answer_bytes, before_call)
         self._sids: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -329,25 +314,7 @@ class SuperSimApi:
         return self._request(_Call("authenticate", "token request", "POST", url, form=form), {})
 
     def _request(self, call: _Call, headers: dict[str, str]) -> httpx.Response:
-        if self._before_call is not None:
-            self._before_call()
-        try:
-            response = carrier_http.request(
-                self._http,
-                call.method,
-                call.path,
-                deadline_s=self._deadline_s,
-                max_bytes=self._max_answer_bytes,
-                params=call.params,
-                data=call.form,
-                headers=headers,
-            )
-        except httpx.TransportError as exc:
-            logger.info("Super SIM %s for ICCID %s: %s", call.operation, call.iccid, type(exc).__name__)
-            message = answers.no_answer(call.title, call.method, exc, self._host, self._secrets)
-            raise CarrierUnavailable(message, operation=call.operation, iccid=call.iccid) from exc
-        logger.debug("Super SIM %s for ICCID %s: HTTP %s", call.operation, call.iccid, response.status_code)
-        return response
+        return answers.send(self._link, call, headers, self._secrets)
 
     @property
     def _secrets(self) -> tuple[str, ...]:
