@@ -13,9 +13,7 @@ rate). Reported: the time against the ideal (the calls made, at the limit), and 
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,7 +29,7 @@ from config import get_config
 from features.commissioning import sim_job
 from models import ExecutionStatus
 from simulator import SimulatorConfig
-from simulator.server import make_server
+from simulator.server import in_thread
 
 ADMIN = ("bench", "bench-key")
 EMNIFY_TOKEN = "bench-emnify-token"  # noqa: S105 (the private simulator's own token)
@@ -54,24 +52,6 @@ PLATFORMS = [
     Platform("emnify", "/api/v1", "application token", EMNIFY_TOKEN, 6.5, "Activated", "/emnify/sims"),
     Platform("supersim", "/v1", ACCOUNT_SID, AUTH_TOKEN, 5.0, "active", "/supersim/sims"),
 ]
-
-
-def _serve() -> tuple[str, Any]:
-    config = SimulatorConfig(
-        *ADMIN, strict=True, emnify_token=EMNIFY_TOKEN, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN
-    )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = make_server(config)
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    for _ in range(500):
-        try:
-            httpx.get(f"{base}/_admin/faults", auth=ADMIN, timeout=1).raise_for_status()
-            return base, server
-        except httpx.TransportError:
-            time.sleep(0.01)
-    raise RuntimeError("the simulator did not start")
 
 
 def measure(base: str, platform: Platform, n: int, threads: int, account_id: int) -> dict[str, Any]:
@@ -133,13 +113,13 @@ def main(count: int, threads: int) -> None:
     os.environ["COMMISSIONER_ALLOW_INSECURE_CARRIERS"] = "true"
     os.environ.setdefault("COMMISSIONER_CONFIRM_INTERVAL_S", "0.25")
     get_config.cache_clear()
-    base, server = _serve()
-    try:
+    config = SimulatorConfig(
+        *ADMIN, strict=True, emnify_token=EMNIFY_TOKEN, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN
+    )
+    with in_thread(config) as base:
         for number, platform in enumerate(PLATFORMS, start=1):
             figures = measure(base, platform, count, threads, number)
             click.echo(" ".join(f"{key}={value}" for key, value in figures.items()))
-    finally:
-        server.should_exit = True
 
 
 if __name__ == "__main__":

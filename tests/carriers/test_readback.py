@@ -21,8 +21,8 @@ from carriers.pool import Pressure, close_all
 from features.commissioning import sim_job
 from features.commissioning.sim_job import SimJob
 from simulator import SimulatorConfig
-from simulator.server import make_server
-from tests.simulator.test_server import AUTH, wait_until_answering
+from simulator.server import in_thread
+from tests.simulator.test_server import AUTH
 
 CHANGED_AT = datetime(2026, 11, 23, 5, 0, 7, tzinfo=UTC)
 QUEUED = Pressure(calls_per_second=1000, last_wait_s=1.0)  # calls queue; answers go out 0.5 ms apart
@@ -189,19 +189,8 @@ SIMS = 40
 @pytest.fixture
 def simulator_url() -> Iterator[str]:
     sims = [{"iccid": iccid(n), "status": "ACTIVATION_READY"} for n in range(SIMS)]
-    server = make_server(SimulatorConfig(USER, KEY, sims=sims, seed=1), port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}/rws/api/v1"
-    try:
-        wait_until_answering(f"{url}/echo/ready", deadline_s=10)
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-    assert not thread.is_alive()
+    with in_thread(SimulatorConfig(USER, KEY, sims=sims, seed=1)) as base_url:
+        yield f"{base_url}/rws/api/v1"
 
 
 def test_concurrent_commissions_under_a_limit_are_confirmed_with_few_reads(simulator_url: str) -> None:

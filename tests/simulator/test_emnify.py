@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +18,7 @@ from carriers.errors import CarrierAuthFailed, CarrierRateLimited, CarrierReject
 from carriers.platform import SimState, StatusChange
 from simulator import SimulatorConfig
 from simulator.emnify import TOKEN_LIFE_S, Emnify
-from simulator.server import make_server
+from simulator.server import in_thread
 from simulator.state import Clock
 from tests.simulator.openapi_check import check
 
@@ -49,26 +47,10 @@ class Running:
 @pytest.fixture(scope="module")
 def running() -> Iterator[Running]:
     config = SimulatorConfig(*AUTH, strict=True, emnify_token=TOKEN, seed=1)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = make_server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    up = Running(base_url)
-    try:
-        for _ in range(500):
-            try:
-                up.admin("GET", "/emnify/sims")
-                break
-            except httpx.TransportError:
-                threading.Event().wait(0.01)  # a poll interval for the server to start
+    with in_thread(config) as base_url:
+        up = Running(base_url)
         up.admin("POST", "/emnify/sims", [{"iccid": KNOWN}, {"iccid": NO_ENDPOINT, "endpoint": False}])
         yield up
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,6 @@ address, reads and edits a SIM; one SIM store with REST; faults, credentials and
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,8 +16,7 @@ from zeep.wsse.username import UsernameToken
 
 from carriers.errors import CarrierAuthFailed
 from simulator import SimulatorConfig
-from simulator.server import make_server
-from tests.simulator.test_server import wait_until_answering
+from simulator.server import in_thread
 
 WSDL = Path(__file__).parents[2] / "carriers" / "control_center_soap" / "wsdl" / "Terminal.wsdl"
 ICCID = "8988216716970004975"
@@ -47,20 +44,8 @@ class Running:
 def running() -> Iterator[Running]:
     sims = [{"iccid": ICCID, "status": "ACTIVATION_READY"}]
     config = SimulatorConfig(USER, KEY, sims=sims, strict=True, password=PASSWORD, license_key=LICENSE)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = make_server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        wait_until_answering(f"{base_url}/rws/api/v1/echo/ready", deadline_s=10)
+    with in_thread(config) as base_url:
         yield Running(base_url)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @pytest.fixture

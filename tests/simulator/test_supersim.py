@@ -4,8 +4,6 @@ KORE's OpenAPI descriptions (openapi-core)."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +18,7 @@ from carriers.errors import CarrierAuthFailed, CarrierRateLimited, CarrierReject
 from carriers.platform import StatusChange
 from carriers.supersim.client import SuperSimApi
 from simulator import SimulatorConfig
-from simulator.server import make_server
+from simulator.server import in_thread
 from tests.simulator.openapi_check import check
 
 ACCOUNT, TOKEN = "AC" + "1f" * 16, "supersim-auth-token-9a"
@@ -65,26 +63,11 @@ def running() -> Iterator[Running]:
         kore_client_secret=CLIENT_SECRET,
         seed=1,
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = make_server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    up = Running(f"http://127.0.0.1:{sock.getsockname()[1]}")
-    try:
-        for _ in range(500):
-            try:
-                up.admin("GET", "/supersim/sims")
-                break
-            except httpx.TransportError:
-                threading.Event().wait(0.01)  # a poll interval for the server to start
+    with in_thread(config) as base_url:
+        up = Running(base_url)
         sims = [{"iccid": FIRST}, {"iccid": SECOND, "status": "active"}, {"iccid": THIRD}]
         up.admin("POST", "/supersim/sims", sims)
         yield up
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(autouse=True)
