@@ -1,8 +1,10 @@
-"""Reading carrier answers and writing their errors, as the JSON platforms (emnify, Super SIM) share it.
+"""Reading carrier answers and writing their errors, as the JSON platforms (Control Center REST, emnify,
+Super SIM) share it.
 
-Small, pure helpers: a platform's client keeps its own calls and its own error catalogue, and uses these
-for what every JSON-over-HTTPS carrier needs alike: lenient reading of values, the carrier's words made
-fit to quote (never our credentials), why a call got no answer, and the server address checked.
+A platform's client keeps its own calls and its own error catalogue, and uses these for what every
+JSON-over-HTTPS carrier needs alike: lenient reading of values, the carrier's words made fit to quote
+(never our credentials), why a call got no answer, the server address checked, and (``send``, for the
+clients built on ``Call``) one paced request.
 """
 
 from __future__ import annotations

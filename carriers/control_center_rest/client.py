@@ -12,19 +12,18 @@ Reference: shared/reference/control-center-api.md, sections 1-4, 8 and 9.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Literal, Self
 
 import httpx
 
+from carriers import answers
 from carriers import http as carrier_http
 from carriers.control_center_rest.codes import (
     ALREADY_ACTIVATED,
@@ -235,7 +234,7 @@ class ControlCenterApi:
         )
         answer = self._get_json(call)
         # The REST API answers smsMessageId; Cisco's documentation says smsMsgId. Accept both.
-        sms_id = _text(answer.get("smsMessageId")) or _text(answer.get("smsMsgId"))
+        sms_id = answers.text(answer.get("smsMessageId")) or answers.text(answer.get("smsMsgId"))
         if sms_id is None:
             raise _unexpected_answer(call, 200, "it carries no SMS message id")
         return sms_id
@@ -262,7 +261,7 @@ class ControlCenterApi:
     def _edit(self, call: _Call) -> Edit:
         response = self._send(call)
         change = StatusChange.ACCEPTED if response.status_code == 202 else StatusChange.APPLIED
-        return Edit(change, _http_date(response.headers.get("Date", "")))
+        return Edit(change, answers.http_date(response.headers.get("Date", "")))
 
     def _device_summaries(self, call: _Call) -> Iterator[SimSummary]:
         for item in self._paged(call, "devices"):
@@ -289,7 +288,7 @@ class ControlCenterApi:
     def _get_json(self, call: _Call) -> dict[str, Any]:
         """Send the call and return its answer, which must be a JSON object."""
         response = self._send(call)
-        answer = _json_or_none(response)
+        answer = answers.json_or_none(response)
         if isinstance(answer, dict):
             return answer
         if _json_or_unlabelled(response):
@@ -326,7 +325,7 @@ class ControlCenterApi:
             call.iccid,
             response.status_code,
         )
-        if response.is_success and _error_code(_json_or_none(response)) is None:
+        if response.is_success and _error_code(answers.json_or_none(response)) is None:
             return response
         raise _carrier_error(call, response, self._host, self._secrets)
 
@@ -369,7 +368,7 @@ def _error_class(status: int, code: str | None) -> type[CarrierError]:
 
 def _answer_summary(status: int, answer: _ErrorAnswer) -> str:
     """The answer in one phrase: code, HTTP status and the carrier's own words."""
-    quoted = _quoted(answer.carrier_message)
+    quoted = answers.quoted(answer.carrier_message)
     if answer.code is not None:
         return f"error {answer.code} (HTTP {status}){quoted}"
     if answer.body == "json":
@@ -377,13 +376,6 @@ def _answer_summary(status: int, answer: _ErrorAnswer) -> str:
     if answer.body == "empty":
         return f"HTTP {status} with an empty answer."
     return f"HTTP {status} with a non-JSON answer ({answer.content_type}), not Control Center's."
-
-
-def _quoted(carrier_message: str | None) -> str:
-    """The carrier's words as the end of a sentence."""
-    if not carrier_message:
-        return "."
-    return f' "{carrier_message}"' + ("" if carrier_message.endswith((".", "!", "?")) else ".")
 
 
 def _advice(kind: type[CarrierError], response: httpx.Response, answer: _ErrorAnswer) -> str:
@@ -425,7 +417,7 @@ def _transport_message(call: _Call, exc: httpx.TransportError, host: str, secret
 
 def _read_error_answer(response: httpx.Response, secrets: tuple[str, ...]) -> _ErrorAnswer:
     """Read {"errorMessage", "errorCode"} leniently: the body may be HTML, empty or Spring's."""
-    body = _json_or_none(response)
+    body = answers.json_or_none(response)
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
     if not isinstance(body, dict):
         kind: Literal["json", "empty", "other"] = (
@@ -467,17 +459,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def _seconds_until(http_date: str) -> float | None:
-    when = _http_date(http_date)
+    when = answers.http_date(http_date)
     return None if when is None else max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _http_date(value: str) -> datetime | None:
-    """An HTTP date (RFC 9110) as an aware datetime; None if absent or unreadable."""
-    try:
-        when = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError):
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _with_retry_after(text: str, retry_after: float | None) -> str:
@@ -561,15 +544,15 @@ def _edit_call(operation: str, label: str, iccid: str, body: dict[str, str]) -> 
 
 
 def _device_details(call: _Call, answer: dict[str, Any]) -> SimDetails:
-    status = _text(answer.get("status"))
+    status = answers.text(answer.get("status"))
     if status is None:
         raise _unexpected_answer(call, 200, "it carries no SIM status")
     return SimDetails(
-        iccid=_text(answer.get("iccid")) or call.iccid or "",
+        iccid=answers.text(answer.get("iccid")) or call.iccid or "",
         status=status,
         state=state_of(status),
-        rate_plan=_text(answer.get("ratePlan")),
-        communication_plan=_text(answer.get("communicationPlan")),
+        rate_plan=answers.text(answer.get("ratePlan")),
+        communication_plan=answers.text(answer.get("communicationPlan")),
         date_added=parse_carrier_datetime(answer.get("dateAdded")),
         date_updated=parse_carrier_datetime(answer.get("dateUpdated")),
         date_activated=parse_carrier_datetime(answer.get("dateActivated")),
@@ -580,40 +563,40 @@ def _device_details(call: _Call, answer: dict[str, Any]) -> SimDetails:
 def _device_summary(item: Any) -> SimSummary | None:
     if not isinstance(item, dict):
         return None
-    iccid, status = _text(item.get("iccid")), _text(item.get("status"))
+    iccid, status = answers.text(item.get("iccid")), answers.text(item.get("status"))
     if iccid is None or status is None:
         return None
     return SimSummary(
         iccid=iccid,
         status=status,
-        rate_plan=_text(item.get("ratePlan")),
-        communication_plan=_text(item.get("communicationPlan")),
+        rate_plan=answers.text(item.get("ratePlan")),
+        communication_plan=answers.text(item.get("communicationPlan")),
         raw=item,
     )
 
 
 def _usage(call: _Call, answer: dict[str, Any]) -> Usage:
     return Usage(
-        iccid=_text(answer.get("iccid")) or call.iccid or "",
+        iccid=answers.text(answer.get("iccid")) or call.iccid or "",
         data_bytes=_count(answer.get("ctdDataUsage")),
         sms_count=_count(answer.get("ctdSMSUsage")),
         voice_seconds=_count(answer.get("ctdVoiceUsage")),
         session_count=_count(answer.get("ctdSessionCount")),
         overage_limit_reached=_flag(answer.get("overageLimitReached")),
-        overage_limit_override=_text(answer.get("overageLimitOverride")),
+        overage_limit_override=answers.text(answer.get("overageLimitOverride")),
         raw=answer,
     )
 
 
 def _sms_details(sms_id: str, answer: dict[str, Any]) -> SmsDetails:
     return SmsDetails(
-        sms_id=_text(answer.get("smsMsgId")) or _text(answer.get("smsMessageId")) or sms_id,
-        status=_text(answer.get("status")),
-        message_text=_text(answer.get("messageText")),
-        sent_to=_text(answer.get("sentTo")),
-        sent_from=_text(answer.get("sentFrom")),
-        sender_login=_text(answer.get("senderLogin")),
-        msg_type=_text(answer.get("msgType")),
+        sms_id=answers.text(answer.get("smsMsgId")) or answers.text(answer.get("smsMessageId")) or sms_id,
+        status=answers.text(answer.get("status")),
+        message_text=answers.text(answer.get("messageText")),
+        sent_to=answers.text(answer.get("sentTo")),
+        sent_from=answers.text(answer.get("sentFrom")),
+        sender_login=answers.text(answer.get("senderLogin")),
+        msg_type=answers.text(answer.get("msgType")),
         date_sent=parse_carrier_datetime(answer.get("dateSent")),
         date_received=parse_carrier_datetime(answer.get("dateReceived")),
         date_modified=parse_carrier_datetime(answer.get("dateModified")),
@@ -624,8 +607,8 @@ def _sms_details(sms_id: str, answer: dict[str, Any]) -> SmsDetails:
 def _rate_plan_name(item: Any) -> str | None:
     """A rate plan from the list: a bare name, or an object with a name."""
     if isinstance(item, dict):
-        return _text(item.get("name")) or _text(item.get("ratePlanName"))
-    return _text(item)
+        return answers.text(item.get("name")) or answers.text(item.get("ratePlanName"))
+    return answers.text(item)
 
 
 def parse_carrier_datetime(value: Any) -> datetime | None:
@@ -647,22 +630,6 @@ def _json_or_unlabelled(response: httpx.Response) -> bool:
     """Whether an answer says it is JSON, or says nothing (an empty or cut answer)."""
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     return content_type in ("", "application/json") or content_type.endswith("+json")
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return json.loads(response.content) if response.content else None
-    except ValueError:  # also UnicodeDecodeError
-        return None
-
-
-def _text(value: Any) -> str | None:
-    """A non-empty string, or an id sent as a number; None otherwise."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    return value if isinstance(value, str) and value.strip() else None
 
 
 def _count(value: Any) -> int | None:
